@@ -1,0 +1,54 @@
+"""The exceptions healthlab raises.
+
+Every error derives from :class:`HealthlabError`, so one ``except`` clause catches them all.
+Messages say what was wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CardError",
+    "DataCacheError",
+    "HealthlabError",
+    "InvalidParameterError",
+    "MissingDependencyError",
+    "UnknownDatasetError",
+]
+
+
+class HealthlabError(Exception):
+    """Root of every error healthlab raises."""
+
+
+class InvalidParameterError(HealthlabError, ValueError):
+    """A parameter has a value healthlab cannot use (wrong type, out of range, unknown word)."""
+
+
+class UnknownDatasetError(InvalidParameterError):
+    """A dataset name that the catalogue does not hold."""
+
+    def __init__(self, name: str, known: list[str]):
+        self.name = name
+        self.known = known
+        listed = ", ".join(known) if known else "(the catalogue is empty)"
+        super().__init__(
+            f"no dataset named {name!r}; the catalogue holds: {listed}. "
+            "Run `healthlab data list` to see them with their descriptions."
+        )
+
+
+class CardError(HealthlabError):
+    """A dataset card is malformed or disagrees with its generator."""
+
+
+class DataCacheError(HealthlabError):
+    """The dataset cache cannot be read or written."""
+
+
+class MissingDependencyError(HealthlabError, ImportError):
+    """An optional dependency is needed for this feature and is not installed."""
+
+    def __init__(self, package: str, feature: str, extra: str | None = None):
+        self.package = package
+        how = f"pip install 'healthlab[{extra}]'" if extra else f"pip install {package}"
+        super().__init__(f"{feature} needs the package {package!r}, which is not installed: {how}")
