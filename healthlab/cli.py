@@ -1,0 +1,138 @@
+"""The ``healthlab`` command: a thin shell over the library.
+
+Each subcommand parses its options and calls one library function with keywords; everything
+the command does, Python can do too. Usage errors (an unknown command, option or value) print
+one line and exit with code 2; other healthlab errors print one line and exit with code 1.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from healthlab import __version__, datasets
+from healthlab.errors import HealthlabError, InvalidParameterError
+
+SIZE = click.Choice(datasets.SIZES)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="healthlab")
+def cli() -> None:
+    """healthlab: synthetic health data, analysis methods and case-study notebooks."""
+
+
+@cli.group()
+def data() -> None:
+    """List, describe and build the catalogue's datasets."""
+
+
+@data.command("list")
+def data_list() -> None:
+    """List the datasets with their sizes."""
+    names = datasets.list_datasets()
+    if not names:
+        click.echo("The catalogue holds no datasets yet.")
+        return
+    for name in names:
+        spec = datasets.card(name)
+        sizes = ", ".join(spec["sizes"])
+        click.echo(f"{name:<20} {spec['title']}  [{sizes}]")
+
+
+@data.command("card")
+@click.argument("name")
+def data_card(name: str) -> None:
+    """Print the card (recipe and datasheet) of dataset NAME as YAML."""
+    import yaml
+
+    click.echo(yaml.safe_dump(datasets.card(name), sort_keys=False, allow_unicode=True))
+
+
+@data.command("build")
+@click.argument("name")
+@click.option("--size", type=SIZE, default="small", show_default=True, help="How big.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Default: the card's.")
+@click.option("--force", is_flag=True, help="Build again even if the cache holds it.")
+def data_build(name: str, size: str, seed: int | None, force: bool) -> None:
+    """Build dataset NAME (or take it from the cache) and print where it is."""
+    with _ProgressBar(f"building {name} ({size})") as progress:
+        fn = datasets.build if force else datasets.load
+        ds = fn(name, size=size, seed=seed, progress=progress)
+    for table, frame in ds.tables.items():
+        click.echo(f"{table}: {len(frame):,} rows x {frame.shape[1]} columns")
+    click.echo(f"cached in {ds.path}")
+
+
+@data.command("calibration")
+@click.argument("names", nargs=-1)
+@click.option("--size", type=SIZE, default="small", show_default=True, help="How big.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Default: the card's.")
+def data_calibration(names: tuple[str, ...], size: str, seed: int | None) -> None:
+    """Build datasets (default: all) and print each calibration figure beside its target."""
+    names = names or tuple(datasets.list_datasets())
+    if not names:
+        click.echo("The catalogue holds no datasets yet: nothing to calibrate.")
+        return
+    import pandas as pd
+
+    for name in names:
+        spec = datasets.card(name)
+        if size not in spec["sizes"]:
+            click.echo(f"\n{name}: no size {size!r} in its card; skipped")
+            continue
+        ds = datasets.load(name, size=size, seed=seed)
+        summary = datasets.calibration_summary(ds)
+        click.echo(f"\n{name} ({size}, seed {ds.seed}): {spec['title']}")
+        if summary.empty:
+            click.echo("  (its card lists no calibration figures)")
+            continue
+        with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+            click.echo(summary.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+
+
+class _ProgressBar:
+    """A tqdm bar fed by a generator's ``progress(done, total)`` calls (on stderr)."""
+
+    def __init__(self, desc: str):
+        self.desc = desc
+        self.bar = None
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=total, desc=self.desc, unit="row", unit_scale=True)
+        self.bar.update(done - self.bar.n)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command; turn errors into one line on stderr and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="healthlab", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.exceptions.Abort:
+        click.echo("healthlab: aborted", err=True)
+        sys.exit(1)
+    except click.UsageError as err:
+        hint = ""
+        if err.ctx is not None:
+            hint = f" (see `{err.ctx.command_path} --help`)"
+        click.echo(f"healthlab: error: {err.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except InvalidParameterError as err:
+        click.echo(f"healthlab: error: {err}", err=True)
+        sys.exit(2)
+    except HealthlabError as err:
+        click.echo(f"healthlab: error: {err}", err=True)
+        sys.exit(1)
+    sys.exit(0)

@@ -1,0 +1,454 @@
+"""The dataset catalogue: cards, builds and the Parquet cache.
+
+Each dataset is a card, ``datasets/<name>.yaml``: the recipe (generator and its parameters per
+size, default seed) and the datasheet (codebook, calibration sources, intended use, limits, the
+statement that it is synthetic). :func:`load` builds a dataset through the generator its card
+names and caches the tables as Parquet, keyed by name, size, seed and healthlab's version, so a
+class of students loading the same dataset gets the same rows without building them twice.
+
+The cache lives under ``$HEALTHLAB_HOME/datasets`` (default: the user cache folder). A build is
+written to a temporary folder and moved into place whole, with a manifest written last; a
+folder without a valid manifest, or whose files do not match it, is rebuilt rather than
+returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from healthlab.errors import (
+    CardError,
+    DataCacheError,
+    InvalidParameterError,
+    UnknownDatasetError,
+)
+
+__all__ = [
+    "SIZES",
+    "Dataset",
+    "build",
+    "cache_dir",
+    "calibration_summary",
+    "card",
+    "check_card",
+    "list_datasets",
+    "load",
+]
+
+#: The sizes every card may define, smallest first.
+SIZES = ("tiny", "small", "medium", "large")
+
+_REQUIRED_KEYS = ("name", "title", "description", "synthetic", "generator", "sizes", "tables")
+_MANIFEST = "manifest.json"
+
+
+# --------------------------------------------------------------------------- cards
+
+
+def _card_dirs() -> list[Path]:
+    """Folders holding cards: the package's own, then those in ``$HEALTHLAB_CARDS``.
+
+    The package's cards sit inside an installed wheel, or in ``datasets/`` of a source checkout.
+    ``HEALTHLAB_CARDS`` (folders separated by ``os.pathsep``) adds an instructor's or a
+    researcher's own cards; a card there with the name of a packaged one replaces it.
+    """
+    packaged = resources.files("healthlab") / "cards"
+    if packaged.is_dir():
+        folders = [Path(str(packaged))]
+    else:
+        folders = [Path(__file__).resolve().parent.parent / "datasets"]
+    extra = os.environ.get("HEALTHLAB_CARDS", "")
+    folders += [Path(p).expanduser() for p in extra.split(os.pathsep) if p]
+    return folders
+
+
+def _all_cards() -> dict[str, dict]:
+    return _cards_in(tuple(_card_dirs()))
+
+
+@cache
+def _cards_in(folders: tuple[Path, ...]) -> dict[str, dict]:
+    cards = {}
+    for folder in folders:
+        for path in sorted(folder.glob("*.yaml")):
+            cards[path.stem] = _read_card(path)
+    return dict(sorted(cards.items()))
+
+
+def _read_card(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise CardError(f"dataset card {path.name} is not valid YAML: {err}") from err
+    if not isinstance(data, dict):
+        raise CardError(f"dataset card {path.name} must be a mapping of keys to values")
+    missing = [key for key in _REQUIRED_KEYS if key not in data]
+    if missing:
+        raise CardError(f"dataset card {path.name} lacks the keys {missing}; every card needs them")
+    if data["name"] != path.stem:
+        raise CardError(
+            f"dataset card {path.name} says name: {data['name']!r}; the name must match the file"
+        )
+    unknown = set(data["sizes"]) - set(SIZES)
+    if unknown:
+        raise CardError(f"dataset card {path.name} has sizes {sorted(unknown)}; use {SIZES}")
+    for table, spec in data["tables"].items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("columns"), dict):
+            raise CardError(f"dataset card {path.name}: table {table!r} needs a `columns` mapping")
+    return data
+
+
+def list_datasets() -> list[str]:
+    """Names of the datasets in the catalogue, sorted.
+
+    Examples
+    --------
+    >>> from healthlab.datasets import list_datasets
+    >>> isinstance(list_datasets(), list)
+    True
+    """
+    return list(_all_cards())
+
+
+def card(name: str) -> dict:
+    """The card of dataset ``name``, as a dictionary (a copy: changing it changes nothing).
+
+    Raises
+    ------
+    UnknownDatasetError
+        If the catalogue has no dataset of that name.
+    """
+    cards = _all_cards()
+    if name not in cards:
+        raise UnknownDatasetError(name, list(cards))
+    return json.loads(json.dumps(cards[name], default=str))
+
+
+def resolve(reference: str) -> Callable:
+    """Import ``"package.module:function"`` and return the function."""
+    module_name, sep, attr = reference.partition(":")
+    if not sep or not module_name or not attr:
+        raise CardError(f"{reference!r} is not of the form 'package.module:function'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise CardError(f"cannot import module {module_name!r} named in a card: {err}") from err
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise CardError(f"module {module_name!r} has no {attr!r} (named in a card)") from None
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class Dataset:
+    """A built dataset: its tables and the card that describes them."""
+
+    name: str
+    size: str
+    seed: int
+    card: dict
+    tables: dict[str, pd.DataFrame] = field(repr=False)
+    path: Path | None = None
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        try:
+            return self.tables[table]
+        except KeyError:
+            raise KeyError(
+                f"dataset {self.name!r} has no table {table!r}; it has {list(self.tables)}"
+            ) from None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The one table of a single-table dataset."""
+        if len(self.tables) != 1:
+            raise InvalidParameterError(
+                f"dataset {self.name!r} has {len(self.tables)} tables ({list(self.tables)}); "
+                "pick one with dataset[table_name]"
+            )
+        return next(iter(self.tables.values()))
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{k}: {v.shape[0]:,} rows" for k, v in self.tables.items())
+        return f"<Dataset {self.name} size={self.size} seed={self.seed} ({shapes})>"
+
+
+def cache_dir() -> Path:
+    """The folder datasets are cached in: ``$HEALTHLAB_HOME/datasets`` or the user cache."""
+    home = os.environ.get("HEALTHLAB_HOME")
+    if home:
+        return Path(home).expanduser() / "datasets"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("healthlab")) / "datasets"
+
+
+def _version() -> str:
+    from healthlab import __version__
+
+    return __version__
+
+
+def _check_args(name: str, size: str, seed) -> tuple[dict, int]:
+    spec = card(name)
+    if size not in SIZES:
+        raise InvalidParameterError(f"size must be one of {SIZES}, got {size!r}")
+    if size not in spec["sizes"]:
+        raise InvalidParameterError(
+            f"dataset {name!r} has no size {size!r}; its card defines {list(spec['sizes'])}"
+        )
+    if seed is None:
+        seed = spec.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
+    return spec, int(seed)
+
+
+def _entry_dir(name: str, size: str, seed: int) -> Path:
+    return cache_dir() / name / _version() / f"{size}-seed{seed}"
+
+
+def load(
+    name: str,
+    *,
+    size: str = "small",
+    seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Dataset:
+    """Load dataset ``name`` at ``size``, building and caching it if needed.
+
+    Parameters
+    ----------
+    name : str
+        A name from :func:`list_datasets`.
+    size : {"tiny", "small", "medium", "large"}
+        How big: ``tiny`` for tests, ``small`` for a class, larger for research.
+    seed : int, optional
+        The seed; the card's default when omitted. The same name, size and seed give the same
+        rows on any machine.
+    progress : callable, optional
+        Called as ``progress(done, total)`` while the generator works, if it reports progress.
+
+    Returns
+    -------
+    Dataset
+        Its ``tables`` and ``card``; ``dataset[table]`` picks a table.
+
+    Examples
+    --------
+    >>> from healthlab import datasets
+    >>> ds = datasets.load("population", size="tiny")  # doctest: +SKIP
+    >>> ds.frame.shape  # doctest: +SKIP
+    """
+    spec, seed = _check_args(name, size, seed)
+    entry = _entry_dir(name, size, seed)
+    tables = _read_entry(entry)
+    if tables is None:
+        tables = _generate(spec, size, seed, progress)
+        _write_entry(entry, tables, spec, size, seed)
+    return Dataset(name=name, size=size, seed=seed, card=spec, tables=tables, path=entry)
+
+
+def build(name: str, *, size: str = "small", seed: int | None = None, progress=None) -> Dataset:
+    """Build dataset ``name`` afresh (ignoring the cache) and cache the result."""
+    spec, seed = _check_args(name, size, seed)
+    entry = _entry_dir(name, size, seed)
+    tables = _generate(spec, size, seed, progress)
+    _write_entry(entry, tables, spec, size, seed)
+    return Dataset(name=name, size=size, seed=seed, card=spec, tables=tables, path=entry)
+
+
+def _generate(spec: dict, size: str, seed: int, progress) -> dict[str, pd.DataFrame]:
+    generator = resolve(spec["generator"])
+    inputs = []
+    for input_name in spec.get("inputs") or []:
+        upstream = load(input_name, size=size, seed=seed)
+        inputs.append(upstream.frame if len(upstream.tables) == 1 else upstream.tables)
+    kwargs = dict(spec["sizes"][size] or {})
+    kwargs["seed"] = seed
+    if progress is not None and "progress" in inspect.signature(generator).parameters:
+        kwargs["progress"] = progress
+    result = generator(*inputs, **kwargs)
+    return _as_tables(spec, result)
+
+
+def _as_tables(spec: dict, result: Any) -> dict[str, pd.DataFrame]:
+    names = list(spec["tables"])
+    if isinstance(result, pd.DataFrame):
+        if len(names) != 1:
+            raise CardError(
+                f"generator {spec['generator']} returned one table but card {spec['name']!r} "
+                f"lists {names}"
+            )
+        return {names[0]: result}
+    if isinstance(result, Mapping):
+        tables = {k: v for k, v in result.items() if isinstance(v, pd.DataFrame)}
+        missing = [n for n in names if n not in tables]
+        if missing:
+            raise CardError(
+                f"generator {spec['generator']} did not return the tables {missing} that card "
+                f"{spec['name']!r} lists; it returned {list(tables)}"
+            )
+        return {n: tables[n] for n in names}
+    raise CardError(
+        f"generator {spec['generator']} returned {type(result).__name__}; "
+        "a generator must return a DataFrame or a dict of DataFrames"
+    )
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _read_entry(entry: Path) -> dict[str, pd.DataFrame] | None:
+    """The cached tables, or None when the entry is missing or damaged (then it is rebuilt)."""
+    manifest_path = entry / _MANIFEST
+    if not manifest_path.is_file():
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        tables = {}
+        for table, meta in manifest["tables"].items():
+            path = entry / meta["file"]
+            if _digest(path) != meta["sha256"]:
+                return None
+            frame = pd.read_parquet(path)
+            if len(frame) != meta["rows"]:
+                return None
+            tables[table] = frame
+        return tables
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    except Exception:  # pyarrow raises its own errors on a damaged file
+        return None
+
+
+def _write_entry(entry: Path, tables: dict[str, pd.DataFrame], spec, size, seed) -> None:
+    """Write the tables to a temporary folder, then move it into place whole."""
+    parent = entry.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=parent))
+    except OSError as err:
+        raise DataCacheError(
+            f"cannot write the dataset cache under {parent}: {err}. "
+            "Set HEALTHLAB_HOME to a folder you can write to."
+        ) from err
+    try:
+        manifest = {
+            "name": spec["name"],
+            "size": size,
+            "seed": seed,
+            "version": _version(),
+            "tables": {},
+        }
+        for table, frame in tables.items():
+            file = f"{table}.parquet"
+            frame.to_parquet(tmp / file, index=False)
+            manifest["tables"][table] = {
+                "file": file,
+                "rows": len(frame),
+                "sha256": _digest(tmp / file),
+            }
+        (tmp / _MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        old = None
+        if entry.exists():
+            old = parent / f".{entry.name}-old-{os.getpid()}"
+            os.replace(entry, old)
+        os.replace(tmp, entry)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise DataCacheError(f"cannot write the dataset cache at {entry}: {err}") from err
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def calibration_summary(dataset: Dataset) -> pd.DataFrame:
+    """The card's calibration figures beside the values in ``dataset``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per figure: ``figure``, ``target``, ``synthetic``, ``tolerance``, ``within``
+        (whether the synthetic value is within the tolerance, where one is given) and ``source``.
+    """
+    rows = []
+    for item in dataset.card.get("calibration") or []:
+        statistic = resolve(item["statistic"])
+        value = float(statistic(dataset.tables, **(item.get("args") or {})))
+        tolerance = item.get("tolerance")
+        target = float(item["target"])
+        rows.append(
+            {
+                "figure": item["figure"],
+                "target": target,
+                "synthetic": value,
+                "tolerance": tolerance,
+                "within": None if tolerance is None else abs(value - target) <= float(tolerance),
+                "source": item["source"],
+            }
+        )
+    columns = ["figure", "target", "synthetic", "tolerance", "within", "source"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_card(name: str, *, size: str = "tiny", seed: int | None = None) -> list[str]:
+    """Build ``name`` at ``size`` without caching and list how it disagrees with its card.
+
+    Checks that the generator exists and returns the tables the card lists, that every column the
+    card documents is produced and every column produced is documented, and that each calibration
+    statistic can be computed. An empty list means the card and its generator agree.
+    """
+    spec, seed = _check_args(name, size, seed)
+    try:
+        tables = _generate(spec, size, seed, None)
+    except CardError as err:
+        return [str(err)]
+    problems = []
+    for table, frame in tables.items():
+        documented = set(spec["tables"][table]["columns"])
+        produced = set(map(str, frame.columns))
+        for column in sorted(documented - produced):
+            problems.append(f"{name}.{table}: card documents column {column!r}, not produced")
+        for column in sorted(produced - documented):
+            problems.append(f"{name}.{table}: column {column!r} is produced but not in the card")
+    dataset = Dataset(name=name, size=size, seed=seed, card=spec, tables=tables)
+    try:
+        calibration_summary(dataset)
+    except (CardError, KeyError, TypeError, ValueError) as err:
+        problems.append(f"{name}: a calibration statistic failed: {err}")
+    return problems

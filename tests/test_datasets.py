@@ -1,0 +1,258 @@
+"""The catalogue: cards, builds, the cache, and the promises every card keeps."""
+
+from __future__ import annotations
+
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from healthlab import datasets
+from healthlab.errors import CardError, InvalidParameterError, UnknownDatasetError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+GENERATOR = """
+import numpy as np
+import pandas as pd
+
+CALLS = []
+
+def make_toy(n_rows, *, seed=0):
+    CALLS.append((n_rows, seed))
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"toy_id": np.arange(n_rows), "value": rng.normal(size=n_rows)})
+
+def make_two(toy, *, seed=0):
+    return {"left": toy[["toy_id"]], "right": toy.assign(double=toy["value"] * 2)}
+
+def mean_value(tables, *, table):
+    return float(tables[table]["value"].mean())
+"""
+
+TOY_CARD = """
+name: {name}
+title: A toy dataset for the catalogue's tests
+description: Normal values.
+synthetic: Every row is synthetic.
+generator: {generator}
+seed: 3
+sizes:
+  tiny: {{n_rows: 50}}
+  small: {{n_rows: 200}}
+tables:
+  toy:
+    description: one row per draw
+    columns:
+      toy_id: {{type: int64, description: row number}}
+{extra_columns}
+calibration:
+  - figure: mean value
+    target: 0.0
+    tolerance: 0.5
+    source: the normal distribution
+    statistic: toy_generators:mean_value
+    args: {{table: toy}}
+"""
+
+
+@pytest.fixture
+def toy_cards(tmp_path, monkeypatch):
+    """A card folder with toy datasets whose generator lives in a module on sys.path."""
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "toy_generators.py").write_text(GENERATOR)
+    monkeypatch.syspath_prepend(str(code))
+    cards = tmp_path / "cards"
+    cards.mkdir()
+
+    def write(name, generator="toy_generators:make_toy", extra="      value: {type: float64}"):
+        text = TOY_CARD.format(name=name, generator=generator, extra_columns=extra)
+        (cards / f"{name}.yaml").write_text(textwrap.dedent(text))
+
+    write("toy")
+    write("toy_missing_column", extra="      value: {type: float64}\n      ghost: {type: string}")
+    write("toy_undocumented", extra="")
+    write("toy_no_generator", generator="toy_generators:make_nothing")
+    (cards / "toy_pair.yaml").write_text(
+        textwrap.dedent(
+            """
+            name: toy_pair
+            title: Two tables from one input
+            description: d
+            synthetic: s
+            generator: toy_generators:make_two
+            inputs: [toy]
+            sizes: {tiny: {}}
+            tables:
+              left: {columns: {toy_id: {type: int64}}}
+              right: {columns: {toy_id: {type: int64}, value: {type: float64},
+                      double: {type: float64}}}
+            """
+        )
+    )
+    monkeypatch.setenv("HEALTHLAB_CARDS", str(cards))
+    monkeypatch.setenv("HEALTHLAB_HOME", str(tmp_path / "home"))
+    import toy_generators
+
+    toy_generators.CALLS.clear()
+    return toy_generators
+
+
+def test_round_trip_and_cache_hit(toy_cards):
+    first = datasets.load("toy", size="tiny")
+    assert first.seed == 3  # the card's default
+    assert first.frame.shape == (50, 2)
+    assert toy_cards.CALLS == [(50, 3)]
+    second = datasets.load("toy", size="tiny")
+    assert toy_cards.CALLS == [(50, 3)], "a cached dataset must not be built again"
+    pd.testing.assert_frame_equal(first.frame, second.frame)
+    assert (second.path / "manifest.json").is_file()
+
+
+def test_cache_is_keyed_by_size_seed_and_version(toy_cards):
+    a = datasets.load("toy", size="tiny", seed=1)
+    b = datasets.load("toy", size="tiny", seed=2)
+    c = datasets.load("toy", size="small", seed=1)
+    assert len({a.path, b.path, c.path}) == 3
+    assert datasets._version() in a.path.parts
+    assert not a.frame.equals(b.frame)
+    assert len(c.frame) == 200
+
+
+def test_corrupted_cache_file_is_rebuilt(toy_cards):
+    good = datasets.load("toy", size="tiny")
+    parquet = good.path / "toy.parquet"
+    parquet.write_bytes(parquet.read_bytes()[: parquet.stat().st_size // 2])
+    again = datasets.load("toy", size="tiny")
+    assert len(toy_cards.CALLS) == 2, "a damaged cache entry must be rebuilt"
+    pd.testing.assert_frame_equal(good.frame, again.frame)
+    # And the rebuilt entry is whole again.
+    datasets.load("toy", size="tiny")
+    assert len(toy_cards.CALLS) == 2
+
+
+def test_cache_entry_without_manifest_is_rebuilt(toy_cards):
+    good = datasets.load("toy", size="tiny")
+    (good.path / "manifest.json").unlink()
+    datasets.load("toy", size="tiny")
+    assert len(toy_cards.CALLS) == 2
+
+
+def test_unknown_name_says_what_exists(toy_cards):
+    with pytest.raises(UnknownDatasetError, match="no dataset named 'toys'.*toy"):
+        datasets.load("toys")
+    with pytest.raises(UnknownDatasetError):
+        datasets.card("toys")
+
+
+def test_bad_size_and_seed(toy_cards):
+    with pytest.raises(InvalidParameterError, match="size must be one of"):
+        datasets.load("toy", size="huge")
+    with pytest.raises(InvalidParameterError, match="has no size 'medium'"):
+        datasets.load("toy", size="medium")
+    with pytest.raises(InvalidParameterError, match="seed must be a non-negative integer"):
+        datasets.load("toy", size="tiny", seed=-1)
+
+
+def test_inputs_feed_the_generator(toy_cards):
+    pair = datasets.load("toy_pair", size="tiny")
+    assert set(pair.tables) == {"left", "right"}
+    assert len(pair["right"]) == 50
+    with pytest.raises(InvalidParameterError, match="pick one"):
+        _ = pair.frame
+    with pytest.raises(KeyError, match="has no table 'middle'"):
+        pair["middle"]
+
+
+def test_calibration_summary(toy_cards):
+    summary = datasets.calibration_summary(datasets.load("toy", size="small"))
+    assert list(summary.columns) == [
+        "figure",
+        "target",
+        "synthetic",
+        "tolerance",
+        "within",
+        "source",
+    ]
+    assert summary.loc[0, "within"]
+    assert abs(summary.loc[0, "synthetic"]) < 0.5
+
+
+def test_check_card_finds_disagreements(toy_cards):
+    assert datasets.check_card("toy") == []
+    assert datasets.check_card("toy_pair") == []
+    assert datasets.check_card("toy_missing_column") == [
+        "toy_missing_column.toy: card documents column 'ghost', not produced"
+    ]
+    assert datasets.check_card("toy_undocumented") == [
+        "toy_undocumented.toy: column 'value' is produced but not in the card"
+    ]
+    (problem,) = datasets.check_card("toy_no_generator")
+    assert "has no 'make_nothing'" in problem
+
+
+def test_malformed_card_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "broken.yaml").write_text("name: broken\ntitle: [unclosed\n")
+    monkeypatch.setenv("HEALTHLAB_CARDS", str(tmp_path))
+    with pytest.raises(CardError, match="broken.yaml is not valid YAML"):
+        datasets.list_datasets()
+    (tmp_path / "broken.yaml").write_text("name: broken\ntitle: t\n")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "broken.yaml").write_text("name: broken\ntitle: t\n")
+    monkeypatch.setenv("HEALTHLAB_CARDS", str(other))
+    with pytest.raises(CardError, match="lacks the keys"):
+        datasets.list_datasets()
+
+
+# ------------------------------------------------------------------ every real card
+
+
+@pytest.mark.parametrize("name", datasets.list_datasets())
+def test_every_card_agrees_with_its_generator(name):
+    spec = datasets.card(name)
+    assert spec["synthetic"].strip(), "every card says the data is synthetic"
+    assert "tiny" in spec["sizes"] and "small" in spec["sizes"]
+    for table in spec["tables"].values():
+        for column, meta in table["columns"].items():
+            assert isinstance(meta, dict) and meta.get("type"), f"{name}.{column} needs a type"
+    for item in spec.get("calibration") or []:
+        assert item.get("source"), f"{name}: calibration figure {item['figure']!r} needs a source"
+    assert datasets.check_card(name, size="tiny") == []
+
+
+@pytest.mark.parametrize("name", datasets.list_datasets())
+def test_every_dataset_is_reproducible(name):
+    first = datasets.build(name, size="tiny", seed=11)
+    second = datasets.build(name, size="tiny", seed=11)
+    for table in first.tables:
+        pd.testing.assert_frame_equal(first[table], second[table])
+
+
+def test_cards_ship_in_the_wheel(tmp_path):
+    """Cards in datasets/ are inside the built wheel, where an installed healthlab finds them."""
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+    )
+    (wheel,) = tmp_path.glob("healthlab-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for path in (ROOT / "datasets").glob("*.yaml"):
+        assert f"healthlab/cards/{path.name}" in names
+    assert "healthlab/data/china.yaml" in names
