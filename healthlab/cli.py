@@ -124,6 +124,9 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("healthlab: aborted", err=True)
         sys.exit(1)
     except click.UsageError as err:
+        if type(err).__name__ == "NoArgsIsHelpError":  # bare `healthlab` or `healthlab data`
+            click.echo(err.ctx.get_help())
+            sys.exit(0)
         hint = ""
         if err.ctx is not None:
             hint = f" (see `{err.ctx.command_path} --help`)"

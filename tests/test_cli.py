@@ -61,3 +61,9 @@ def test_data_list_and_calibration_run(capsys):
         main(["data", "list"])
     assert stop.value.code == 0
     assert capsys.readouterr().out.strip()
+
+
+def test_a_bare_group_prints_its_help():
+    result = run("data")
+    assert result.returncode == 0
+    assert "build" in result.stdout and "calibration" in result.stdout
