@@ -167,27 +167,54 @@ class Dataset:
     card: dict
     tables: dict[str, pd.DataFrame] = field(repr=False)
     path: Path | None = None
+    #: For sizes built as Parquet partitions (``partitioned: true`` in the card): table name to
+    #: its partition files, in order. Such tables are read through DuckDB, not held in memory.
+    partitions: dict[str, list[Path]] = field(default_factory=dict, repr=False)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
+        if table in self.partitions:
+            return self.relation(table).df()
         try:
             return self.tables[table]
         except KeyError:
             raise KeyError(
-                f"dataset {self.name!r} has no table {table!r}; it has {list(self.tables)}"
+                f"dataset {self.name!r} has no table {table!r}; it has {self.table_names}"
             ) from None
+
+    @property
+    def table_names(self) -> list[str]:
+        return list(self.tables) + list(self.partitions)
+
+    def relation(self, table: str, connection=None):
+        """A DuckDB relation over ``table`` (partitioned or in memory), for SQL at any size.
+
+        Examples
+        --------
+        >>> ds = load("population", size="tiny")  # doctest: +SKIP
+        >>> ds.relation("population").aggregate("sex, count(*)").df()  # doctest: +SKIP
+        """
+        import duckdb
+
+        con = connection if connection is not None else duckdb.connect()
+        if table in self.partitions:
+            files = [str(p) for p in self.partitions[table]]
+            return con.read_parquet(files)
+        return con.from_df(self[table])
 
     @property
     def frame(self) -> pd.DataFrame:
         """The one table of a single-table dataset."""
-        if len(self.tables) != 1:
+        names = self.table_names
+        if len(names) != 1:
             raise InvalidParameterError(
-                f"dataset {self.name!r} has {len(self.tables)} tables ({list(self.tables)}); "
+                f"dataset {self.name!r} has {len(names)} tables ({names}); "
                 "pick one with dataset[table_name]"
             )
-        return next(iter(self.tables.values()))
+        return self[names[0]]
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{k}: {v.shape[0]:,} rows" for k, v in self.tables.items())
+        shapes += "".join(f", {k}: {len(v)} Parquet partitions" for k, v in self.partitions.items())
         return f"<Dataset {self.name} size={self.size} seed={self.seed} ({shapes})>"
 
 
@@ -260,34 +287,60 @@ def load(
     """
     spec, seed = _check_args(name, size, seed)
     entry = _entry_dir(name, size, seed)
-    tables = _read_entry(entry)
-    if tables is None:
-        tables = _generate(spec, size, seed, progress)
-        _write_entry(entry, tables, spec, size, seed)
-    return Dataset(name=name, size=size, seed=seed, card=spec, tables=tables, path=entry)
+    found = _read_entry(entry)
+    if found is None:
+        return build(name, size=size, seed=seed, progress=progress)
+    tables, partitions = found
+    return Dataset(name, size, seed, spec, tables, path=entry, partitions=partitions)
 
 
 def build(name: str, *, size: str = "small", seed: int | None = None, progress=None) -> Dataset:
     """Build dataset ``name`` afresh (ignoring the cache) and cache the result."""
     spec, seed = _check_args(name, size, seed)
     entry = _entry_dir(name, size, seed)
-    tables = _generate(spec, size, seed, progress)
-    _write_entry(entry, tables, spec, size, seed)
-    return Dataset(name=name, size=size, seed=seed, card=spec, tables=tables, path=entry)
+    with _staging(entry) as staging:
+        tables = _generate(spec, size, seed, progress, out=staging)
+        _write_entry(staging, entry, tables, spec, size, seed)
+    found = _read_entry(entry, verify=False)
+    if found is None:
+        raise DataCacheError(f"the build of {name!r} left no readable cache entry at {entry}")
+    return Dataset(name, size, seed, spec, found[0] or tables, path=entry, partitions=found[1])
 
 
-def _generate(spec: dict, size: str, seed: int, progress) -> dict[str, pd.DataFrame]:
+def _generate(
+    spec: dict, size: str, seed: int, progress, out: Path | None = None
+) -> dict[str, pd.DataFrame]:
+    """Run the card's generator. At a partitioned size it writes Parquet into ``out`` itself.
+
+    A size marked ``partitioned: true`` is for data too large to hold in memory: the generator
+    is called with ``out=`` a folder, writes ``out/<table>/part-*.parquet`` block by block and
+    returns nothing; its inputs arrive as :class:`Dataset` objects to be read partition by
+    partition. Other sizes return tables in memory and get their inputs as DataFrames.
+    """
     generator = resolve(spec["generator"])
+    kwargs = dict(spec["sizes"][size] or {})
+    partitioned = bool(kwargs.pop("partitioned", False))
     inputs = []
     for input_name in spec.get("inputs") or []:
         upstream = load(input_name, size=size, seed=seed)
-        inputs.append(upstream.frame if len(upstream.tables) == 1 else upstream.tables)
-    kwargs = dict(spec["sizes"][size] or {})
+        if partitioned:
+            inputs.append(upstream)
+        else:
+            tables = {t: upstream[t] for t in upstream.table_names}
+            inputs.append(next(iter(tables.values())) if len(tables) == 1 else tables)
     kwargs["seed"] = seed
-    if progress is not None and "progress" in inspect.signature(generator).parameters:
+    accepted = inspect.signature(generator).parameters
+    if progress is not None and "progress" in accepted:
         kwargs["progress"] = progress
-    result = generator(*inputs, **kwargs)
-    return _as_tables(spec, result)
+    if partitioned:
+        if "out" not in accepted or out is None:
+            raise CardError(
+                f"card {spec['name']!r} marks size {size!r} as partitioned, but its generator "
+                f"{spec['generator']} takes no `out` folder to write partitions into"
+            )
+        generator(*inputs, out=out, **kwargs)
+        return {}
+    return _as_tables(spec, generator(*inputs, **kwargs))
 
 
 def _as_tables(spec: dict, result: Any) -> dict[str, pd.DataFrame]:
@@ -325,73 +378,118 @@ def _digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def _read_entry(entry: Path) -> dict[str, pd.DataFrame] | None:
-    """The cached tables, or None when the entry is missing or damaged (then it is rebuilt)."""
+def _read_entry(
+    entry: Path, *, verify: bool = True
+) -> tuple[dict[str, pd.DataFrame], dict[str, list[Path]]] | None:
+    """The cached tables and partitions, or None when missing or damaged (then it is rebuilt).
+
+    With ``verify`` every file's checksum is compared with the manifest before it is used.
+    """
     manifest_path = entry / _MANIFEST
     if not manifest_path.is_file():
         return None
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        tables = {}
+        tables, partitions = {}, {}
         for table, meta in manifest["tables"].items():
-            path = entry / meta["file"]
-            if _digest(path) != meta["sha256"]:
+            files = [entry / f["file"] for f in meta["files"]]
+            if verify and any(_digest(p) != f["sha256"] for p, f in zip(files, meta["files"])):
                 return None
-            frame = pd.read_parquet(path)
+            if meta["partitioned"]:
+                partitions[table] = files
+                continue
+            frame = pd.read_parquet(files[0])
             if len(frame) != meta["rows"]:
                 return None
             tables[table] = frame
-        return tables
-    except (OSError, ValueError, KeyError, TypeError):
+        return tables, partitions
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
     except Exception:  # pyarrow raises its own errors on a damaged file
         return None
 
 
-def _write_entry(entry: Path, tables: dict[str, pd.DataFrame], spec, size, seed) -> None:
-    """Write the tables to a temporary folder, then move it into place whole."""
-    parent = entry.parent
+class _staging:
+    """A temporary folder beside ``entry``, removed unless it was moved into place."""
+
+    def __init__(self, entry: Path):
+        self.entry = entry
+
+    def __enter__(self) -> Path:
+        parent = self.entry.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self.path = Path(tempfile.mkdtemp(prefix=f".{self.entry.name}-", dir=parent))
+        except OSError as err:
+            raise DataCacheError(
+                f"cannot write the dataset cache under {parent}: {err}. "
+                "Set HEALTHLAB_HOME to a folder you can write to."
+            ) from err
+        return self.path
+
+    def __exit__(self, *exc) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _write_entry(staging: Path, entry: Path, tables, spec, size, seed) -> None:
+    """Write tables into ``staging``, add the manifest last, then move it into place whole."""
+    import pyarrow.parquet as pq
+
+    manifest = {"name": spec["name"], "size": size, "seed": seed, "version": _version()}
+    manifest["tables"] = {}
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=parent))
-    except OSError as err:
-        raise DataCacheError(
-            f"cannot write the dataset cache under {parent}: {err}. "
-            "Set HEALTHLAB_HOME to a folder you can write to."
-        ) from err
-    try:
-        manifest = {
-            "name": spec["name"],
-            "size": size,
-            "seed": seed,
-            "version": _version(),
-            "tables": {},
-        }
         for table, frame in tables.items():
-            file = f"{table}.parquet"
-            frame.to_parquet(tmp / file, index=False)
+            frame.to_parquet(staging / f"{table}.parquet", index=False)
+        for table in spec["tables"]:
+            single = staging / f"{table}.parquet"
+            files = [single] if single.is_file() else sorted((staging / table).glob("*.parquet"))
+            if not files:
+                raise CardError(
+                    f"generator {spec['generator']} wrote no Parquet files for table {table!r} "
+                    f"of card {spec['name']!r}"
+                )
+            meta = [
+                {
+                    "file": str(p.relative_to(staging)),
+                    "rows": pq.ParquetFile(p).metadata.num_rows,
+                    "sha256": _digest(p),
+                }
+                for p in files
+            ]
             manifest["tables"][table] = {
-                "file": file,
-                "rows": len(frame),
-                "sha256": _digest(tmp / file),
+                "partitioned": not single.is_file(),
+                "rows": sum(m["rows"] for m in meta),
+                "files": meta,
             }
-        (tmp / _MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        (staging / _MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         old = None
         if entry.exists():
-            old = parent / f".{entry.name}-old-{os.getpid()}"
+            old = entry.parent / f".{entry.name}-old-{os.getpid()}"
             os.replace(entry, old)
-        os.replace(tmp, entry)
+        os.replace(staging, entry)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except OSError as err:
-        shutil.rmtree(tmp, ignore_errors=True)
         raise DataCacheError(f"cannot write the dataset cache at {entry}: {err}") from err
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 # --------------------------------------------------------------------------- calibration
+
+
+class _Tables(Mapping):
+    """A dataset's tables by name, partitioned ones read only when asked for."""
+
+    def __init__(self, dataset: Dataset):
+        self.dataset = dataset
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        return self.dataset[table]
+
+    def __iter__(self):
+        return iter(self.dataset.table_names)
+
+    def __len__(self) -> int:
+        return len(self.dataset.table_names)
 
 
 def calibration_summary(dataset: Dataset) -> pd.DataFrame:
@@ -406,7 +504,7 @@ def calibration_summary(dataset: Dataset) -> pd.DataFrame:
     rows = []
     for item in dataset.card.get("calibration") or []:
         statistic = resolve(item["statistic"])
-        value = float(statistic(dataset.tables, **(item.get("args") or {})))
+        value = float(statistic(_Tables(dataset), **(item.get("args") or {})))
         tolerance = item.get("tolerance")
         target = float(item["target"])
         rows.append(

@@ -28,6 +28,14 @@ def make_toy(n_rows, *, seed=0):
 def make_two(toy, *, seed=0):
     return {"left": toy[["toy_id"]], "right": toy.assign(double=toy["value"] * 2)}
 
+def make_parts(n_rows, *, seed=0, out=None):
+    for part in range(3):
+        rng = np.random.default_rng([seed, part])
+        frame = pd.DataFrame({"toy_id": np.arange(part, n_rows, 3), "value": 0.0})
+        frame["value"] = rng.normal(size=len(frame))
+        (out / "toy").mkdir(exist_ok=True)
+        frame.to_parquet(out / "toy" / f"part-{part:05d}.parquet")
+
 def mean_value(tables, *, table):
     return float(tables[table]["value"].mean())
 """
@@ -76,6 +84,16 @@ def toy_cards(tmp_path, monkeypatch):
     write("toy_missing_column", extra="      value: {type: float64}\n      ghost: {type: string}")
     write("toy_undocumented", extra="")
     write("toy_no_generator", generator="toy_generators:make_nothing")
+    write("toy_parts", generator="toy_generators:make_parts")
+    text = (cards / "toy_parts.yaml").read_text()
+    (cards / "toy_parts.yaml").write_text(
+        text.replace("{n_rows: 200}", "{n_rows: 90, partitioned: true}")
+    )
+    write("toy_parts_unable")
+    text = (cards / "toy_parts_unable.yaml").read_text()
+    (cards / "toy_parts_unable.yaml").write_text(
+        text.replace("{n_rows: 200}", "{n_rows: 9, partitioned: true}")
+    )
     (cards / "toy_pair.yaml").write_text(
         textwrap.dedent(
             """
@@ -165,6 +183,24 @@ def test_inputs_feed_the_generator(toy_cards):
         _ = pair.frame
     with pytest.raises(KeyError, match="has no table 'middle'"):
         pair["middle"]
+
+
+def test_partitioned_size_is_read_through_duckdb(toy_cards):
+    ds = datasets.load("toy_parts", size="small")
+    assert ds.tables == {} and len(ds.partitions["toy"]) == 3
+    counted = ds.relation("toy").aggregate("count(*) AS n").fetchall()[0][0]
+    assert counted == 90
+    assert sorted(ds["toy"]["toy_id"]) == list(range(90))
+    summary = datasets.calibration_summary(ds)
+    assert summary.loc[0, "within"]
+    again = datasets.load("toy_parts", size="small")
+    assert again.partitions == ds.partitions
+    part = ds.partitions["toy"][1]
+    part.write_bytes(b"not parquet")
+    rebuilt = datasets.load("toy_parts", size="small")
+    assert rebuilt.relation("toy").aggregate("count(*)").fetchall()[0][0] == 90
+    with pytest.raises(CardError, match="takes no `out` folder"):
+        datasets.load("toy_parts_unable", size="small")
 
 
 def test_calibration_summary(toy_cards):
