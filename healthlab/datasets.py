@@ -14,6 +14,7 @@ returned.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import inspect
@@ -289,7 +290,7 @@ def load(
     entry = _entry_dir(name, size, seed)
     found = _read_entry(entry)
     if found is None:
-        return build(name, size=size, seed=seed, progress=progress)
+        return _build(spec, size, seed, progress, force=False)
     tables, partitions = found
     return Dataset(name, size, seed, spec, tables, path=entry, partitions=partitions)
 
@@ -297,14 +298,22 @@ def load(
 def build(name: str, *, size: str = "small", seed: int | None = None, progress=None) -> Dataset:
     """Build dataset ``name`` afresh (ignoring the cache) and cache the result."""
     spec, seed = _check_args(name, size, seed)
+    return _build(spec, size, seed, progress, force=True)
+
+
+def _build(spec: dict, size: str, seed: int, progress, *, force: bool) -> Dataset:
+    name = spec["name"]
     entry = _entry_dir(name, size, seed)
-    with _staging(entry) as staging:
-        tables = _generate(spec, size, seed, progress, out=staging)
-        _write_entry(staging, entry, tables, spec, size, seed)
-    found = _read_entry(entry, verify=False)
-    if found is None:
-        raise DataCacheError(f"the build of {name!r} left no readable cache entry at {entry}")
-    return Dataset(name, size, seed, spec, found[0] or tables, path=entry, partitions=found[1])
+    with _staging(entry) as staging, _entry_lock(entry):
+        # Another process may have built it while this one waited for the lock.
+        found = None if force else _read_entry(entry)
+        if found is None:
+            tables = _generate(spec, size, seed, progress, out=staging)
+            _write_entry(staging, entry, tables, spec, size, seed)
+            found = _read_entry(entry, verify=False)
+        if found is None:
+            raise DataCacheError(f"the build of {name!r} left no readable cache entry at {entry}")
+    return Dataset(name, size, seed, spec, found[0], path=entry, partitions=found[1])
 
 
 def _generate(
@@ -409,6 +418,22 @@ def _read_entry(
         return None
 
 
+@contextlib.contextmanager
+def _entry_lock(entry: Path):
+    """Hold an exclusive lock on ``entry`` while it is written (POSIX; elsewhere no lock)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: concurrent builds still end well, they only repeat work
+        yield
+        return
+    with open(entry.parent / f".{entry.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class _staging:
     """A temporary folder beside ``entry``, removed unless it was moved into place."""
 
@@ -464,12 +489,17 @@ def _write_entry(staging: Path, entry: Path, tables, spec, size, seed) -> None:
         (staging / _MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         old = None
         if entry.exists():
-            old = entry.parent / f".{entry.name}-old-{os.getpid()}"
+            old = Path(tempfile.mkdtemp(prefix=f".{entry.name}-old-", dir=entry.parent))
+            os.rmdir(old)
             os.replace(entry, old)
         os.replace(staging, entry)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except OSError as err:
+        # Another process building the same entry at the same time may have moved its copy
+        # into place first; the same name, size and seed give the same files, so that is fine.
+        if _read_entry(entry, verify=False) is not None:
+            return
         raise DataCacheError(f"cannot write the dataset cache at {entry}: {err}") from err
 
 

@@ -292,3 +292,17 @@ def test_cards_ship_in_the_wheel(tmp_path):
     for path in (ROOT / "datasets").glob("*.yaml"):
         assert f"healthlab/cards/{path.name}" in names
     assert "healthlab/data/china.yaml" in names
+
+
+def test_concurrent_builds_of_one_entry_all_succeed(toy_cards):
+    """Students starting the same notebook at once build the same dataset side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        jobs = [datasets.build if i % 2 else datasets.load for i in range(12)]
+        results = list(pool.map(lambda job: job("toy", size="small"), jobs))
+    for result in results:
+        pd.testing.assert_frame_equal(result.frame, results[0].frame)
+    assert datasets.load("toy", size="small").frame.equals(results[0].frame)
+    leftovers = [p.name for p in results[0].path.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == [".small-seed3.lock"]
