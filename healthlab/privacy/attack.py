@@ -107,10 +107,12 @@ def linkage_attack(
     --------
     >>> import pandas as pd
     >>> from healthlab.privacy import linkage_attack
-    >>> released = pd.DataFrame({"zip": ["100", "100", "200"], "sex": list("FMF"), "pid": [1, 2, 3]})
+    >>> released = pd.DataFrame({"zip": ["100", "100", "200"], "sex": list("FMF"),
+    ...                          "pid": [1, 2, 3]})
     >>> roster = pd.DataFrame({"zip": ["100", "100", "200", "200"], "sex": list("FMFF"),
     ...                        "pid": [1, 2, 3, 4]})
-    >>> result = linkage_attack(released, roster, ["zip", "sex"], released_id="pid", roster_id="pid")
+    >>> result = linkage_attack(released, roster, ["zip", "sex"],
+    ...                         released_id="pid", roster_id="pid")
     >>> result.unique, result.correct
     (2, 2)
     """
