@@ -1,6 +1,19 @@
-"""Privacy: re-identification risk, anonymisation, differential privacy, synthetic-data risk."""
+"""Privacy: re-identification risk, anonymisation, differential privacy, synthetic-data risk.
 
-from healthlab.privacy.audit import Anonymized, Audit
+The work lives in modules of one concern each: ``risk`` (k, l, t, prosecutor, journalist and
+marketer risk), ``attack`` (linkage), ``hierarchies``, ``generalize`` (full-domain
+generalisation and suppression), ``lattice`` (optimal search), ``mondrian``,
+``microaggregation``, ``audit`` (information loss), ``utility`` (workloads), ``dp``
+(differential privacy with OpenDP) and ``synthetic_risk`` (attacks on synthetic data).
+"""
+
+from healthlab.privacy.attack import linkage_attack
+from healthlab.privacy.dp import (
+    PrivacyBudget,
+    PrivacyBudgetExceededError,
+    PrivateTable,
+    privacy_utility_curve,
+)
 from healthlab.privacy.generalize import anonymize, generalize, suppress
 from healthlab.privacy.hierarchies import (
     age_hierarchy,
@@ -9,19 +22,34 @@ from healthlab.privacy.hierarchies import (
     prefix_hierarchy,
     region_hierarchy,
 )
-from healthlab.privacy.risk import RiskReport, risk_report
+from healthlab.privacy.lattice import optimal_generalization
+from healthlab.privacy.microaggregation import microaggregate
+from healthlab.privacy.mondrian import mondrian
+from healthlab.privacy.risk import risk_report
+from healthlab.privacy.synthetic_risk import inference_risk, linkability_risk, singling_out_risk
+from healthlab.privacy.utility import model_utility, statistic_error
 
 __all__ = [
-    "Anonymized",
-    "Audit",
-    "RiskReport",
+    "PrivacyBudget",
+    "PrivacyBudgetExceededError",
+    "PrivateTable",
     "age_hierarchy",
     "anonymize",
     "date_hierarchy",
     "generalize",
+    "inference_risk",
+    "linkability_risk",
+    "linkage_attack",
     "load_hierarchy",
+    "microaggregate",
+    "model_utility",
+    "mondrian",
+    "optimal_generalization",
     "prefix_hierarchy",
+    "privacy_utility_curve",
     "region_hierarchy",
     "risk_report",
+    "singling_out_risk",
+    "statistic_error",
     "suppress",
 ]

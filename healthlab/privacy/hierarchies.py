@@ -115,8 +115,8 @@ def age_hierarchy(
     Examples
     --------
     >>> from healthlab.privacy import age_hierarchy
-    >>> age_hierarchy(99, (5, 10)).iloc[37].tolist()
-    [37, '35-39', '30-39', '*']
+    >>> age_hierarchy(99, (5, 10)).iloc[37, 1:].tolist()
+    ['35-39', '30-39', '*']
     """
     widths = list(widths)
     if any(int(w) != w or w < 1 for w in widths) or any(b % a for a, b in zip(widths, widths[1:])):

@@ -137,7 +137,7 @@ def optimal_generalization(
     >>> sex = pd.DataFrame({"value": ["F", "M"], "level1": ["*", "*"]})
     >>> h = {"age": age_hierarchy(99, (5, 10, 50)), "sex": sex}
     >>> optimal_generalization(df, h, k=2, suppression_limit=0.2).levels
-    {'age': 3, 'sex': 1}
+    {'age': 4, 'sex': 0}
     """
     check_frame(df)
     if not isinstance(hierarchies, Mapping) or not hierarchies:
