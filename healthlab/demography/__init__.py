@@ -1,0 +1,32 @@
+"""Demography of aging: life tables, health expectancy, age structure, projection, burden.
+
+No maintained Python package builds abridged life tables, Sullivan health expectancies or
+cohort-component projections, so healthlab carries its own, written to the textbook formulas
+and tested against published tables.
+
+- :func:`life_table` -- Chiang's period life table with a confidence interval for ``ex``.
+- :func:`sullivan_hale` -- healthy (disability-free) life expectancy by the Sullivan method.
+- :func:`dependency_ratios`, :func:`median_age` -- age structure.
+- :func:`project_population`, :func:`project_scenarios` -- cohort-component projection.
+- :func:`lee_carter` -- Lee-Carter fit and forecast of mortality.
+- :func:`project_service_demand` -- future patients, admissions and beds.
+"""
+
+from healthlab.demography.burden import project_service_demand
+from healthlab.demography.health import sullivan_hale
+from healthlab.demography.leecarter import LeeCarter, lee_carter
+from healthlab.demography.lifetable import life_table
+from healthlab.demography.projection import project_population, project_scenarios
+from healthlab.demography.structure import dependency_ratios, median_age
+
+__all__ = [
+    "LeeCarter",
+    "dependency_ratios",
+    "lee_carter",
+    "life_table",
+    "median_age",
+    "project_population",
+    "project_scenarios",
+    "project_service_demand",
+    "sullivan_hale",
+]
