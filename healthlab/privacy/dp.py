@@ -75,8 +75,8 @@ class PrivacyBudget:
         """Epsilon left."""
         return self.epsilon - self.spent
 
-    def charge(self, epsilon: float, what: str) -> None:
-        """Record a release of privacy loss ``epsilon``, or refuse it if the budget is short."""
+    def check(self, epsilon: float, what: str) -> None:
+        """Raise :class:`PrivacyBudgetExceededError` if ``epsilon`` is more than is left."""
         epsilon = _positive(epsilon, "epsilon")
         if self.spent + epsilon > self.epsilon * (1 + 1e-9):
             raise PrivacyBudgetExceededError(
@@ -84,7 +84,11 @@ class PrivacyBudget:
                 f"the budget's {self.epsilon:.4g} is left ({len(self.ledger)} releases made). "
                 "Nothing was computed; ask for a smaller epsilon or stop releasing."
             )
-        self.ledger.append((what, epsilon))
+
+    def charge(self, epsilon: float, what: str) -> None:
+        """Record a release of privacy loss ``epsilon``, or refuse it if the budget is short."""
+        self.check(epsilon, what)
+        self.ledger.append((what, float(epsilon)))
 
     def to_frame(self) -> pd.DataFrame:
         """The ledger: one row per release."""
@@ -231,6 +235,7 @@ class PrivateTable:
         lo, hi = self._bounds(bounds)
         half = _positive(epsilon, "epsilon") / 2
         alpha = check_fraction(alpha, "alpha")
+        self.budget.check(2 * half, f"mean of {column}")  # both parts, or neither
         total = self.sum(column, bounds=(lo, hi), epsilon=half, alpha=alpha / 2)
         n = self.count(epsilon=half, alpha=alpha / 2)
         if n.value <= n.accuracy:

@@ -151,7 +151,8 @@ def singling_out_risk(
     """Singling-out attack: predicates read off the synthetic data that match one person.
 
     With ``n_cols=1`` each predicate is a value unique in the synthetic data (``col == v``) or
-    an extreme (``col <= min``, ``col >= max``); with more, a random synthetic record's values
+    an extreme (``col <= min``, ``col >= max``), each used once (so there may be fewer than
+    ``n_attacks``); with more, a random synthetic record's values
     on ``n_cols`` random columns (``==`` for categories, ``<=`` or ``>=`` for numbers). A
     predicate succeeds when exactly one record matches. The original is sampled down to the
     control's size so both are judged on equal terms. The baseline draws predicate values at
@@ -173,7 +174,8 @@ def singling_out_risk(
                 candidates += [[(c, "le", synthetic[c].min())], [(c, "ge", synthetic[c].max())]]
         if not candidates:
             raise InvalidParameterError("the synthetic table has no unique values to attack with")
-        pick = rng.choice(len(candidates), n_attacks, replace=len(candidates) < n_attacks)
+        # distinct predicates only: repeating one would not add evidence
+        pick = rng.choice(len(candidates), min(n_attacks, len(candidates)), replace=False)
         queries = [candidates[i] for i in pick]
     else:
         if not 1 <= n_cols <= len(cols):
@@ -192,7 +194,7 @@ def singling_out_risk(
     ctl = int(_singles_out(control, queries).sum())
     base = int(_singles_out(ori, baseline).sum())
     name = f"singling out ({'univariate' if n_cols == 1 else f'{n_cols} columns'})"
-    return _result(name, n_attacks, main, ctl, base)
+    return _result(name, len(queries), main, ctl, base)
 
 
 def _encode(frames: list[pd.DataFrame], cols: list) -> list[np.ndarray]:
