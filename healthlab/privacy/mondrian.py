@@ -62,23 +62,24 @@ def _ranks(values: pd.Series, hierarchy, column: str):
         uniques = np.asarray(uniques)
     m = len(uniques)
 
+    dates = uniques.dtype.kind == "M"
+    if numeric:
+        as_num = uniques.astype("datetime64[D]").astype(np.float64) if dates else uniques
+        as_num = np.asarray(as_num, dtype=np.float64)
+        span = as_num[-1] - as_num[0] if m else 0.0
+        text = np.datetime_as_string(uniques, unit="D") if dates else uniques.astype(str)
+    else:
+        text = uniques.astype(str)
+    text = np.asarray(text, dtype=object)
+
     def label(lo, hi):
-        a, b = uniques[lo], uniques[hi]
         if numeric:
-            as_num = np.asarray(uniques, dtype=np.float64) if uniques.dtype.kind != "M" else None
-            span = (as_num[-1] - as_num[0]) if as_num is not None else (b - a) * 0
-            if as_num is not None:
-                loss = (as_num[hi] - as_num[lo]) / span if span > 0 else np.zeros(len(lo))
-            else:
-                full = (uniques[-1] - uniques[0]) / np.timedelta64(1, "D")
-                loss = ((b - a) / np.timedelta64(1, "D")) / full if full > 0 else np.zeros(len(lo))
-            sa = pd.Series(a).astype(str).to_numpy(dtype=object)
-            sb = pd.Series(b).astype(str).to_numpy(dtype=object)
-            names = np.where(lo == hi, sa, sa + "-" + sb)
+            loss = (as_num[hi] - as_num[lo]) / span if span > 0 else np.zeros(len(lo))
+            sep = "~" if dates else "-"
         else:
             loss = (hi - lo) / (m - 1) if m > 1 else np.zeros(len(lo))
-            sa, sb = a.astype(str).astype(object), b.astype(str).astype(object)
-            names = np.where(lo == hi, sa, sa + "~" + sb)
+            sep = "~"
+        names = np.where(lo == hi, text[lo], text[lo] + sep + text[hi])
         return names, np.asarray(loss, dtype=np.float64)
 
     return ranks.astype(np.int64), label
