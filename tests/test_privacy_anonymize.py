@@ -81,6 +81,7 @@ def test_audit_by_hand():
     by = audit.suppressed_by
     assert by.loc["F", "suppressed"] == 1 and by.loc["M", "suppressed"] == 1
     assert by.loc["F", "share_suppressed"] == pytest.approx(1 / 3)
+    assert by["cells_suppressed"].to_dict() == {"F": 1, "M": 1}
     assert set(audit.definitions) == {"ncp", "discernibility", "average_class_size"}
     assert "NCP" in audit.to_frame().index and "<table" in result._repr_html_()
 
@@ -89,6 +90,12 @@ def test_root_cells_count_as_suppressed(adult, adult_hierarchies):
     result = anonymize(adult, adult_hierarchies, [1, 0, 0, 0, 0, 0, 0, 0], k=1)
     assert result.audit.cells_suppressed == len(adult)  # sex is "*" everywhere
     assert result.audit.ncp == pytest.approx(1 / 8)
+    k5 = anonymize(adult, adult_hierarchies, [1, 3, 0, 0, 1, 1, 1, 2], k=5, by="race")
+    by = k5.audit.suppressed_by
+    assert by["suppressed"].sum() == k5.n_suppressed
+    assert by["cells_suppressed"].sum() == k5.audit.cells_suppressed
+    # sex (level 1) and occupation (level 2) are "*" in every kept record
+    assert k5.audit.cells_suppressed == k5.n_suppressed * 8 + 2 * len(k5.data)
 
 
 def test_suppress_reports_dropped_records():

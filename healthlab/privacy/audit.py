@@ -140,13 +140,19 @@ def class_metrics(size: np.ndarray, n: int, suppressed: int, k: int) -> dict:
     }
 
 
-def suppressed_by(df: pd.DataFrame, by, dropped: np.ndarray) -> pd.DataFrame | None:
-    """Records, suppressed records and their share per subgroup of the input table."""
+def suppressed_by(df: pd.DataFrame, by, dropped: np.ndarray, cells: np.ndarray):
+    """Records, suppressed records (and their share) and withheld cells per subgroup."""
     if by is None:
         return None
     by = [by] if isinstance(by, str) else list(by)
-    frame = df[by].assign(_suppressed=dropped)
-    grouped = frame.groupby(by, dropna=False, observed=True)["_suppressed"]
-    out = pd.DataFrame({"records": grouped.size(), "suppressed": grouped.sum().astype(np.int64)})
+    frame = df[by].assign(_suppressed=dropped, _cells=cells)
+    grouped = frame.groupby(by, dropna=False, observed=True)
+    out = pd.DataFrame(
+        {
+            "records": grouped.size(),
+            "suppressed": grouped["_suppressed"].sum().astype(np.int64),
+            "cells_suppressed": grouped["_cells"].sum().astype(np.int64),
+        }
+    )
     out["share_suppressed"] = out["suppressed"] / out["records"]
     return out

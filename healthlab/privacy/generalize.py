@@ -152,14 +152,15 @@ def _suppress(df, qis, k, *, by, method, levels=None, encoded=None, groups=None)
     dropped = size[classes] < k
     n, n_dropped = len(df), int(dropped.sum())
     kept_size = np.where(size >= k, size, 0)
-    root_cells, ncp = 0, None
+    # Cells withheld per record: all of a dropped record's, and kept cells generalised to the root.
+    cells, ncp = dropped * len(qis), None
     if encoded is not None:
         total = 0.0
         for c in qis:
             enc, lv = encoded[c], levels[c]
             cell = np.where(enc.leaf >= 0, enc.ncp[lv][enc.nodes[lv][np.maximum(enc.leaf, 0)]], 0)
             total += float(cell[~dropped].sum())
-            root_cells += int(((cell == 1.0) & ~dropped).sum())
+            cells = cells + ((cell == 1.0) & ~dropped)
         ncp = (total + n_dropped * len(qis)) / (n * len(qis)) if n else 0.0
     elif n:
         ncp = n_dropped / n  # the released values are the original ones
@@ -169,10 +170,10 @@ def _suppress(df, qis, k, *, by, method, levels=None, encoded=None, groups=None)
         k=k,
         n_records=n,
         records_suppressed=n_dropped,
-        cells_suppressed=n_dropped * len(qis) + root_cells,
+        cells_suppressed=int(cells.sum()),
         ncp=ncp,
         levels=levels,
-        suppressed_by=suppressed_by(df if groups is None else groups, by, dropped),
+        suppressed_by=suppressed_by(df if groups is None else groups, by, dropped, cells),
         **class_metrics(kept_size, n, n_dropped, k),
     )
     return Anonymized(df.loc[~dropped], audit)
