@@ -94,6 +94,13 @@ class PrivacyBudget:
         """The ledger: one row per release."""
         return pd.DataFrame(self.ledger, columns=["release", "epsilon"])
 
+    def _repr_html_(self) -> str:
+        head = (
+            f"<p>Privacy budget: epsilon {self.epsilon:g}, spent {self.spent:.4g}, "
+            f"left {self.remaining:.4g}</p>"
+        )
+        return head + self.to_frame().to_html()
+
 
 @dataclass(frozen=True)
 class Release:

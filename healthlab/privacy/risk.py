@@ -23,6 +23,7 @@ El Emam K, Dankar FK. Protecting privacy using k-anonymity. JAMIA 2008;15(5):627
 from __future__ import annotations
 
 import html
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -245,7 +246,7 @@ def risk_report(
     """
     qis, sens = check_roles(df, quasi_identifiers, sensitive)
     threshold = check_fraction(threshold, "threshold")
-    if isinstance(c, bool) or not isinstance(c, int | float) or not c > 0:
+    if isinstance(c, bool) or not isinstance(c, numbers.Real) or not c > 0:
         raise InvalidParameterError(f"c must be a positive number, got {c!r}; c=2 is common")
     n = len(df)
     if n == 0:

@@ -29,6 +29,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from healthlab.errors import InvalidParameterError
 from healthlab.privacy._checks import check_columns, check_frame
+from healthlab.synth._blocks import check_seed
 
 _Z = 1.959963984540054  # 95%
 
@@ -158,7 +159,7 @@ def singling_out_risk(
     control's size so both are judged on equal terms. The baseline draws predicate values at
     random from the synthetic columns' values.
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     cols = list(columns) if columns is not None else list(synthetic.columns)
     _check(original, synthetic, control, cols, n_attacks)
     n_ctl = len(control)
@@ -232,7 +233,7 @@ def linkability_risk(
     distance); the halves are linked when the two sets share a record. The baseline links by
     drawing the neighbours at random.
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     if not (isinstance(aux_cols, tuple | list) and len(aux_cols) == 2):
         raise InvalidParameterError(
             f"aux_cols must be two lists of columns, the attacker's two sources, got {aux_cols!r}"
@@ -280,7 +281,7 @@ def inference_risk(
     within ``tolerance`` of it relatively (numbers). The baseline guesses a random synthetic
     record's secret.
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     cols = list(aux_cols)
     if secret in cols:
         raise InvalidParameterError(f"secret {secret!r} is also in aux_cols; remove it from one")

@@ -24,6 +24,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from healthlab.errors import InvalidParameterError
 from healthlab.privacy._checks import check_columns, check_fraction, check_frame
+from healthlab.synth._blocks import check_seed
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def model_utility(
     >>> bool(scores.loc["released", "accuracy"] > scores.loc["majority baseline", "accuracy"])
     True
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     check_frame(original, "original")
     check_frame(released, "released")
     cols = check_columns(original, features, "features")
