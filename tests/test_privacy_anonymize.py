@@ -124,6 +124,9 @@ def test_load_arx_hierarchy(adult_hierarchies):
     assert h.columns.tolist() == ["value", "level1", "level2", "level3", "level4"]
     assert h.loc[h["value"] == "39"].iloc[0, 1:].tolist() == ["35-39", "30-39", "20-39", "*"]
     assert (load_hierarchy(adult_hierarchies["sex"])["level1"] == "*").all()
+    ages = pd.DataFrame({"age": [39.0, None, 17.0]})  # whole floats match the file's text
+    out = generalize(ages, {"age": adult_hierarchies["age"]}, [1])["age"]
+    assert out.iloc[0] == "35-39" and pd.isna(out.iloc[1]) and out.iloc[2] == "15-19"
 
 
 def test_built_hierarchies():
@@ -133,6 +136,9 @@ def test_built_hierarchies():
     dates = date_hierarchy(pd.to_datetime(["1957-03-09", "1957-03-20", "2001-12-31", None]))
     assert len(dates) == 3
     assert dates.iloc[2, 1:].tolist() == ["2001-12", "2001", "2000s", "*"]
+    born = pd.DataFrame({"birth": pd.to_datetime(["1957-03-09", "2001-12-31", None])})
+    years = generalize(born, {"birth": date_hierarchy(born["birth"])}, [2])["birth"]
+    assert years.tolist()[:2] == ["1957", "2001"] and pd.isna(years.iloc[2])
     codes = prefix_hierarchy(["J45.0", "J44.1", "E11"])
     assert codes.set_index("value").loc["J44.1"].tolist() == ["J44", "J", "*"]
 

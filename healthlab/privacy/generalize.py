@@ -52,7 +52,11 @@ def encode(values: pd.Series, hierarchy, column: str) -> Encoded:
     index = pd.Index(first)
     lookup = values
     if pd.api.types.is_string_dtype(first) and not pd.api.types.is_string_dtype(values):
-        lookup = values.astype(str).where(values.notna())
+        # A hierarchy read from CSV holds text: match numbers by their text, whole floats as
+        # whole numbers ("39", not "39.0").
+        if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+            lookup = values.astype("Int64")
+        lookup = lookup.astype(str).where(values.notna())
     leaf = index.get_indexer(lookup)
     unknown = (leaf < 0) & values.notna().to_numpy()
     if unknown.any():
