@@ -180,3 +180,27 @@ def test_bad_input(clinic):
         risk_report(clinic.to_numpy(), ["sex"])
     with pytest.raises(InvalidParameterError, match="more than once"):
         risk_report(clinic, ["sex", "sex"])
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_l_measures_match_direct_definitions(seed):
+    rng = np.random.default_rng(seed)
+    n = 2000
+    df = pd.DataFrame(
+        {
+            "a": rng.integers(0, 5, n),
+            "b": rng.choice(["x", "y", None], n),
+            "dx": rng.choice(["htn", "dm", "copd", "ckd", None], n, p=[0.4, 0.3, 0.1, 0.1, 0.1]),
+        }
+    )
+    r = risk_report(df, ["a", "b"], sensitive=["dx"], c=3.0)
+    groups = df.assign(dx=df["dx"].fillna("(missing)")).groupby(["a", "b"], dropna=False)["dx"]
+    counts = [np.sort(g.value_counts().to_numpy())[::-1] for _, g in groups]
+    assert r.classes == len(counts) and r.k == min(c.sum() for c in counts)
+    assert r.l_distinct["dx"] == min(len(c) for c in counts)
+    entropy = [-(c / c.sum() * np.log(c / c.sum())).sum() for c in counts]
+    assert r.l_entropy["dx"] == pytest.approx(np.exp(min(entropy)))
+    largest = [
+        max(j for j in range(1, len(c) + 1) if c[0] < 3.0 * c[j - 1 :].sum()) for c in counts
+    ]
+    assert r.recursive["dx"] == min(largest)
