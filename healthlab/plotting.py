@@ -1,0 +1,207 @@
+"""Figures the case studies draw: the population pyramid and the Lorenz curve.
+
+Each function draws on a matplotlib ``Axes`` (a new figure if none is given) and returns it, so
+a notebook can add titles or combine panels. matplotlib is imported when a figure is drawn,
+not when healthlab is imported.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from healthlab.allocation.equity import concentration_curve, gini, lorenz_curve
+from healthlab.demography._checks import age_grid, check_columns, check_frame, numeric
+from healthlab.errors import InvalidParameterError
+
+__all__ = ["concentration_plot", "lorenz_plot", "population_pyramid"]
+
+#: Colours of the two sexes (colour-blind safe pair).
+SEX_COLOURS = {"M": "#4C72B0", "F": "#DD8452"}
+
+
+def _axes(ax):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 5))
+    return ax
+
+
+def _pyramid_values(data, age, sex, value, share, name):
+    check_frame(data, name)
+    check_columns(data, [age, sex, value], name)
+    numeric(data[value], f"{name}[{value!r}]")
+    bad = sorted(set(data[sex].astype(str)) - {"F", "M"})
+    if bad:
+        raise InvalidParameterError(f"{name}[{sex!r}] must be coded 'F' or 'M', got {bad}")
+    wide = data.pivot_table(index=age, columns=sex, values=value, aggfunc="sum", fill_value=0)
+    wide = wide.reindex(columns=["M", "F"], fill_value=0).sort_index().astype(float)
+    ages, widths = age_grid(wide.index.to_numpy(), f"{name}[{age!r}]")
+    if share:
+        wide = 100 * wide / wide.to_numpy().sum()
+    return wide, ages, widths
+
+
+def population_pyramid(
+    data: pd.DataFrame,
+    *,
+    compare: pd.DataFrame | None = None,
+    age: str = "age",
+    sex: str = "sex",
+    value: str = "population",
+    share: bool = True,
+    compare_label: str = "compare",
+    ax=None,
+):
+    """Draw a population pyramid: men to the left, women to the right, by age group.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Columns ``age`` (single years or five-year groups), ``sex`` (``"F"``/``"M"``) and
+        ``population``; rows of the same age and sex are summed.
+    compare : pandas.DataFrame, optional
+        A second population on the same grid drawn as an outline (for example the projection
+        for 2050 over the census of 2020).
+    age, sex, value : str
+        Column names.
+    share : bool, default True
+        Plot percentages of the total (so populations of different sizes compare) rather than
+        counts.
+    compare_label : str, default "compare"
+        Legend label of the ``compare`` outline (for example ``"2050"``).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from healthlab.plotting import population_pyramid
+    >>> pop = pd.DataFrame({"age": [0, 5, 10] * 2, "sex": ["M"] * 3 + ["F"] * 3,
+    ...                     "population": [30, 20, 10, 28, 21, 12]})
+    >>> ax = population_pyramid(pop)
+    >>> len(ax.patches), ax.get_xlabel()
+    (6, 'Share of population (%)')
+    """
+    wide, ages, widths = _pyramid_values(data, age, sex, value, share, "data")
+    ax = _axes(ax)
+    height = np.where(np.isfinite(widths), widths, widths[0] if len(widths) else 1.0)
+    ax.barh(ages, -wide["M"], height=height, align="edge", color=SEX_COLOURS["M"], label="Men")
+    ax.barh(ages, wide["F"], height=height, align="edge", color=SEX_COLOURS["F"], label="Women")
+    if compare is not None:
+        other, o_ages, _ = _pyramid_values(compare, age, sex, value, share, "compare")
+        if not np.array_equal(o_ages, ages):
+            raise InvalidParameterError(
+                "compare must use the same age groups as data; aggregate one of them first"
+            )
+        edges = np.append(ages, ages[-1] + height[-1])
+        for col, sign in (("M", -1), ("F", 1)):
+            ax.stairs(
+                sign * other[col].to_numpy(),
+                edges,
+                orientation="horizontal",
+                color="black",
+                linewidth=1.2,
+                baseline=None,
+                label=compare_label if col == "M" else None,
+            )
+    lim = np.nanmax(np.abs(ax.get_xlim()))
+    ax.set_xlim(-lim, lim)
+    ticks = ax.get_xticks()
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{abs(t):g}" for t in ticks])
+    ax.axvline(0, color="white", linewidth=0.8)
+    ax.set_xlabel("Share of population (%)" if share else "Population")
+    ax.set_ylabel("Age")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
+    return ax
+
+
+def lorenz_plot(values, weights=None, *, label: str | None = None, ax=None):
+    """Draw the Lorenz curve of a distribution with the line of equality; Gini in the legend.
+
+    Call it again on the same ``ax`` to compare distributions (for example beds per 1,000
+    before and after an allocation).
+
+    Parameters
+    ----------
+    values : array-like
+        Non-negative values of each unit (for example doctors per 1,000 by province).
+    weights : array-like, optional
+        Population of each unit.
+    label : str, optional
+        Legend label; the Gini coefficient is appended.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from healthlab.plotting import lorenz_plot
+    >>> ax = lorenz_plot([1, 2, 3, 10], label="beds")
+    >>> ax.get_legend().get_texts()[-1].get_text()
+    'beds (Gini 0.438)'
+    """
+    lc = lorenz_curve(values, weights)
+    g = gini(values, weights)
+    ax = _axes(ax)
+    if not any(line.get_label() == "Equality" for line in ax.get_lines()):
+        ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="Equality")
+    name = f"{label} (Gini {g:.3f})" if label else f"Gini {g:.3f}"
+    ax.plot(lc["population_share"], lc["value_share"], marker=".", label=name)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("Cumulative share of population")
+    ax.set_ylabel("Cumulative share of the resource")
+    ax.legend(loc="upper left", frameon=False)
+    return ax
+
+
+def concentration_plot(health, rank_by, weights=None, *, label: str | None = None, ax=None):
+    """Draw the concentration curve of a health variable against a socioeconomic ranking.
+
+    A curve above the diagonal means the variable is concentrated among the poor.
+
+    Parameters
+    ----------
+    health, rank_by, weights : array-like
+        As in :func:`healthlab.allocation.concentration_index`.
+    label : str, optional
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from healthlab.plotting import concentration_plot
+    >>> ax = concentration_plot([1, 1, 0, 0], [1, 2, 3, 4], label="ill")
+    >>> ax.get_lines()[-1].get_ydata().tolist()
+    [0.0, 0.5, 1.0, 1.0, 1.0]
+    """
+    cc = concentration_curve(health, rank_by, weights)
+    ax = _axes(ax)
+    if not any(line.get_label() == "Equality" for line in ax.get_lines()):
+        ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="Equality")
+    ax.plot(cc["population_share"], cc["health_share"], marker=".", label=label or "health")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("Cumulative share of population, poorest first")
+    ax.set_ylabel("Cumulative share of the health variable")
+    ax.legend(loc="upper left", frameon=False)
+    return ax
