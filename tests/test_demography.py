@@ -127,6 +127,20 @@ def test_life_table_invariants():
     assert "ex_se" not in mx_only.columns
 
 
+def test_life_tables_by_group_use_each_sex_rule():
+    both = pd.concat(
+        [austria().assign(sex="M", province="A"), austria().assign(sex="F", province="A")]
+    )
+    out = life_table(both, by=["province", "sex"])
+    assert list(out.columns[:3]) == ["province", "sex", "age"]
+    male = out[out.sex == "M"].drop(columns=["province", "sex"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(male, life_table(austria(), sex="male"))
+    female = out[out.sex == "F"]["ax"].iloc[0]
+    assert female == pytest.approx(0.053 + 2.800 * AUSTRIA_DEATHS[0] / AUSTRIA_POP[0])
+    with pytest.raises(InvalidParameterError, match="increase"):
+        life_table(both)
+
+
 def test_single_year_table_invariants():
     ages = np.arange(0, 101)
     mx = 0.0001 * np.exp(0.09 * ages) + np.where(ages == 0, 0.005, 0)

@@ -122,6 +122,7 @@ def life_table(
     a0_rule: str = "coale-demeny",
     ax_method: str = "midpoint",
     conf_level: float = 0.95,
+    by=None,
 ) -> pd.DataFrame:
     """Build a period life table from deaths and exposures, or from death rates.
 
@@ -146,13 +147,18 @@ def life_table(
         Rule for the other closed intervals.
     conf_level : float, default 0.95
         Level of the confidence interval of ``ex`` (only when deaths are given).
+    by : str or list of str, optional
+        Columns that split ``data`` into several tables (for example ``["province", "sex"]``);
+        one life table is built per group and the group columns lead the result. When ``by``
+        holds ``"sex"`` coded ``F``/``M`` (or ``female``/``male``), each group uses its own
+        sex's ``1a0`` rule.
 
     Returns
     -------
     pandas.DataFrame
-        One row per interval: ``age``, ``n`` (``inf`` for the open interval), ``mx``, ``ax``,
-        ``qx``, ``px``, ``lx``, ``dx``, ``Lx``, ``Tx``, ``ex``; with deaths and exposures also
-        ``ex_se``, ``ex_lower`` and ``ex_upper`` (Chiang's variance).
+        One row per interval (per group): ``age``, ``n`` (``inf`` for the open interval),
+        ``mx``, ``ax``, ``qx``, ``px``, ``lx``, ``dx``, ``Lx``, ``Tx``, ``ex``; with deaths and
+        exposures also ``ex_se``, ``ex_lower`` and ``ex_upper`` (Chiang's variance).
 
     Raises
     ------
@@ -189,6 +195,16 @@ def life_table(
     (100000.0, True)
     """
     check_frame(data, "data")
+    if by is not None:
+        return _by_group(
+            data,
+            by,
+            radix=radix,
+            sex=sex,
+            a0_rule=a0_rule,
+            ax_method=ax_method,
+            conf_level=conf_level,
+        )
     radix = positive(radix, "radix")
     sex = choice(sex, "sex", _SEXES)
     a0_rule = choice(a0_rule, "a0_rule", _A0_RULES)
@@ -279,6 +295,28 @@ def life_table(
         out["ex_lower"] = ex - z * se
         out["ex_upper"] = ex + z * se
     return out
+
+
+_SEX_CODES = {"F": "female", "M": "male", "female": "female", "male": "male"}
+
+
+def _by_group(data: pd.DataFrame, by, **kwargs) -> pd.DataFrame:
+    """One life table per group of ``by``, stacked with the group columns first."""
+    by = [by] if isinstance(by, str) else list(by)
+    missing = [c for c in by if c not in data.columns]
+    if missing:
+        raise InvalidParameterError(f"by names {missing}, not columns of data {list(data.columns)}")
+    out = []
+    for key, part in data.groupby(by, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        kw = dict(kwargs)
+        if "sex" in by:
+            kw["sex"] = _SEX_CODES.get(str(key[by.index("sex")]), kwargs["sex"])
+        table = life_table(part.drop(columns=by).sort_values("age"), **kw)
+        for col, value in zip(by[::-1], key[::-1]):
+            table.insert(0, col, value)
+        out.append(table)
+    return pd.concat(out, ignore_index=True)
 
 
 def _default_ax(mx, n, ages, sex, a0_rule, ax_method):
