@@ -26,10 +26,12 @@ from __future__ import annotations
 import argparse
 import importlib.resources
 import re
+import resource
 import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -95,12 +97,23 @@ def patients() -> tuple[pd.DataFrame, str]:
     return seeded_patients(N), "a seeded numpy table made in this benchmark"
 
 
+def peak_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def timed(fn, repeats: int) -> tuple[float, object]:
+    print(f"peak memory before the timed calls (data loaded): {peak_mib():.0f} MiB")
     times, out = [], None
     for _ in range(repeats):
         start = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - start)
+    tracemalloc.start()  # once more, untimed: memory the call itself allocates (numpy is traced)
+    fn()
+    traced = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    print(f"memory allocated at peak by one call: {traced:.0f} MiB")
     return statistics.median(times), times, out
 
 
