@@ -18,7 +18,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from healthlab.demography._checks import check_columns, check_frame, numeric, positive, probability
 from healthlab.errors import HealthlabError, InvalidParameterError
@@ -103,6 +102,7 @@ def forecast_rates(
     (120.0, 0.06)
     """
     import statsmodels.api as sm
+    from scipy import stats
     from statsmodels.discrete.discrete_model import NegativeBinomial
 
     check_frame(history, "history")

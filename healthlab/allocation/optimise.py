@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from healthlab.allocation.equity import gini, theil
 from healthlab.demography._checks import check_columns, check_frame, numeric, positive
@@ -104,6 +103,8 @@ def allocate_resources(
        gini_before  gini_after
     0          0.3         0.0
     """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     check_frame(regions, "regions")
     if not isinstance(unit_costs, dict) or not unit_costs:
         raise InvalidParameterError(

@@ -21,7 +21,6 @@ import random
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from healthlab.demography._checks import numeric, positive, probability
 from healthlab.errors import InvalidParameterError
@@ -71,6 +70,8 @@ def erlang_b(servers, offered_load):
     >>> erlang_b([1, 2], 1.0).round(4).tolist()
     [0.5, 0.2]
     """
+    from scipy import stats
+
     c, a = _servers_load(servers, offered_load)
     with np.errstate(divide="ignore"):
         b = np.exp(stats.poisson.logpmf(c, a) - stats.poisson.logcdf(c, a))
@@ -292,6 +293,7 @@ def simulate_ward(
     0  p_turned_away  0.1991
     """
     import ciw
+    from scipy import stats
 
     if model not in ("wait", "loss"):
         raise InvalidParameterError(f"model must be 'wait' or 'loss', got {model!r}")

@@ -12,9 +12,10 @@ is ignored, as in the guides: it is small next to the survey's.
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from healthlab.demography._checks import check_columns, check_frame, numeric, probability
 from healthlab.errors import InvalidParameterError
@@ -131,7 +132,7 @@ def sullivan_hale(
     if var_pi is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
             var = np.where(lx > 0, np.cumsum((Lx**2 * var_pi)[::-1])[::-1] / lx**2, 0.0)
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = NormalDist().inv_cdf(0.5 + level / 2)
         out["hle_se"] = np.sqrt(var)
         out["hle_lower"] = hle - z * out["hle_se"]
         out["hle_upper"] = hle + z * out["hle_se"]

@@ -13,10 +13,10 @@ as is usual for forecasts of ``e0``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from healthlab.demography._checks import check_columns, check_frame, numeric, positive, probability
 from healthlab.errors import InvalidParameterError
@@ -108,7 +108,7 @@ class LeeCarter:
         kt = self.kt[-1] + steps * self.drift
         t = len(self.years)
         var = steps * self.sigma**2 + steps**2 * self.sigma**2 / max(t - 1, 1)
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = NormalDist().inv_cdf(0.5 + level / 2)
         lo, hi = kt - z * np.sqrt(var), kt + z * np.sqrt(var)
         out = self._rates(years, kt)
         k = len(self.ages)

@@ -34,9 +34,10 @@ When deaths and exposures are given, the variance of ``ex`` is Chiang's (1984):
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from healthlab.demography._checks import (
     age_grid,
@@ -290,7 +291,7 @@ def life_table(
     )
     if deaths is not None:
         se = _chiang_se(out, deaths, exposure)
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = NormalDist().inv_cdf(0.5 + level / 2)
         out["ex_se"] = se
         out["ex_lower"] = ex - z * se
         out["ex_upper"] = ex + z * se
