@@ -256,6 +256,12 @@ def test_beds_needed_is_minimal():
         erlang_b(0, 1.0)
     with pytest.raises(InvalidParameterError, match="negative"):
         erlang_c(3, -1.0)
+    with pytest.raises(InvalidParameterError, match="mismatched lengths"):
+        erlang_b([1, 2, 3], [1.0, 2.0])
+    with pytest.raises(InvalidParameterError, match="mismatched lengths"):
+        beds_needed([1.0, 2.0], [3.0, 4.0, 5.0])
+    with pytest.raises(InvalidParameterError, match="mismatched lengths"):
+        mmc([1.0, 2.0], 1.0, [3, 4, 5])
 
 
 def test_ciw_ward_agrees_with_erlang_c_and_b():

@@ -423,6 +423,11 @@ def test_projection_validation():
         project_population(base[base.age != 40], **kw)
     with pytest.raises(InvalidParameterError, match="scenarios"):
         project_scenarios(base, {}, **kw)
+    odd = pd.DataFrame({"age": [22], "sex": ["F"], "net_migrants": [5.0]})
+    with pytest.raises(InvalidParameterError, match="same grid"):
+        project_population(base, migration=odd, **kw)
+    with pytest.raises(InvalidParameterError, match="same grid"):
+        project_population(base, **{**kw, "fertility": fert.assign(age=fert.age + 1)})
 
 
 # --- Lee-Carter ----------------------------------------------------------------------------

@@ -35,7 +35,19 @@ def _servers_load(servers, offered_load):
             f"servers must be whole numbers of at least 1, got {np.atleast_1d(c)[:3].tolist()}"
         )
     a = numeric(np.atleast_1d(offered_load), "offered_load").reshape(np.shape(offered_load))
+    _broadcast(c, a, names=("servers", "offered_load"))
     return c.astype(float), a
+
+
+def _broadcast(*arrays, names):
+    """Broadcast arrays, or say clearly which lengths do not match."""
+    try:
+        return np.broadcast_arrays(*arrays)
+    except ValueError:
+        shapes = ", ".join(f"{n} {np.shape(a)}" for n, a in zip(names, arrays))
+        raise InvalidParameterError(
+            f"the inputs have mismatched lengths ({shapes}); give one value, or one per ward"
+        ) from None
 
 
 def _out(x, *inputs):
@@ -145,7 +157,7 @@ def mmc(arrival_rate, mean_service_time, servers, *, wait_target=None) -> pd.Dat
     lam = numeric(np.atleast_1d(arrival_rate), "arrival_rate")
     s = numeric(np.atleast_1d(mean_service_time), "mean_service_time")
     c = np.atleast_1d(servers)
-    lam, s, c = np.broadcast_arrays(lam, s, c)
+    lam, s, c = _broadcast(lam, s, c, names=("arrival_rate", "mean_service_time", "servers"))
     if (s <= 0).any():
         raise InvalidParameterError("mean_service_time must be above 0")
     a = lam * s
@@ -211,7 +223,7 @@ def beds_needed(
     eps = probability(target, "target")
     lam = numeric(np.atleast_1d(arrival_rate), "arrival_rate")
     los = numeric(np.atleast_1d(mean_length_of_stay), "mean_length_of_stay")
-    lam, los = np.broadcast_arrays(lam, los)
+    lam, los = _broadcast(lam, los, names=("arrival_rate", "mean_length_of_stay"))
     a = lam * los
     f = erlang_b if model == "loss" else erlang_c
     # B and C fall as beds are added: bisection on the whole vector at once

@@ -93,6 +93,12 @@ def _person_years(mx: pd.DataFrame, sex: str, ages: np.ndarray, improvement: flo
 
 def _grid_values(frame: pd.DataFrame, col: str, ages: np.ndarray, by_sex: bool) -> np.ndarray:
     """Values of ``col`` on the projection ages (by sex if asked), zero where absent."""
+    extra = sorted(set(frame["age"].astype(float)) - set(ages.tolist()))
+    if extra:
+        raise InvalidParameterError(
+            f"{col} is given at ages {extra[:5]} that are not starts of the projection's age "
+            f"groups {ages.tolist()[:6]}...; give it on the same grid"
+        )
     if by_sex:
         out = np.zeros((2, len(ages)))
         for k, sex in enumerate(SEXES):
@@ -101,12 +107,6 @@ def _grid_values(frame: pd.DataFrame, col: str, ages: np.ndarray, by_sex: bool) 
             out[k] = s.reindex(ages, fill_value=0.0).to_numpy(dtype=float)
         return out
     s = frame.groupby("age")[col].sum()
-    extra = sorted(set(s.index.astype(float)) - set(ages.tolist()))
-    if extra:
-        raise InvalidParameterError(
-            f"{col} is given at ages {extra} that are not starts of the projection's age groups "
-            f"{ages.tolist()}; give it on the same grid"
-        )
     return s.reindex(ages, fill_value=0.0).to_numpy(dtype=float)
 
 
