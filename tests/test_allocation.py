@@ -88,7 +88,10 @@ def test_lorenz_curve_area_gives_gini(provinces):
     lc = lorenz_curve(beds, pop)
     assert lc.iloc[0].tolist() == [0.0, 0.0] and lc.iloc[-1].tolist() == [1.0, 1.0]
     area = np.trapezoid(lc["value_share"], lc["population_share"])
-    assert 1 - 2 * area == pytest.approx(gini(beds, pop))
+    assert 1 - 2 * area == pytest.approx(Gini(np.repeat(beds, pop)).g, abs=1e-12)
+    equal = lorenz_curve(beds)
+    area = np.trapezoid(equal["value_share"], equal["population_share"])
+    assert 1 - 2 * area == pytest.approx(Gini(beds).g, abs=1e-12)
     assert (np.diff(lc["value_share"]) >= 0).all()
 
 

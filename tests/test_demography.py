@@ -482,6 +482,13 @@ def test_service_demand_by_sex_with_coarse_rates():
     assert out.loc[2035, "bed_days"] == pytest.approx(9 * 4 + 28 * 10 + 9 * 4 + 30 * 12)
     assert out.loc[2035, "beds_needed"] == pytest.approx(out.loc[2035, "bed_days"] / 365)
     assert (out["scenario"] == "base").all()
+    from healthlab.allocation import beds_needed
+
+    sized = project_service_demand(proj, rates, turn_away=0.01).set_index("year")
+    stay = out.loc[2035, "bed_days"] / out.loc[2035, "admissions"]
+    expected = beds_needed(out.loc[2035, "admissions"] / 365, stay, target=0.01)["beds"].iloc[0]
+    assert sized.loc[2035, "beds_erlang"] == expected
+    assert sized.loc[2035, "beds_erlang"] > out.loc[2035, "beds_needed"]
     with pytest.raises(InvalidParameterError, match="length_of_stay"):
         project_service_demand(proj, rates.drop(columns="admission_rate"))
     with pytest.raises(InvalidParameterError, match="from age 0"):

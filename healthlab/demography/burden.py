@@ -26,6 +26,7 @@ def project_service_demand(
     *,
     by=None,
     occupancy: float = 0.85,
+    turn_away: float | None = None,
 ) -> pd.DataFrame:
     """Future patients, admissions, bed-days and beds from age-specific rates.
 
@@ -44,12 +45,18 @@ def project_service_demand(
         Extra columns of ``projection`` to keep apart (``scenario`` is always kept if present).
     occupancy : float, default 0.85
         Target bed occupancy used to turn bed-days into beds.
+    turn_away : float, optional
+        Also size the beds so that an arriving patient finds every bed full with at most this
+        probability (Erlang B on admissions per day and the mean stay; see
+        :func:`healthlab.allocation.beds_needed`), in ``beds_erlang``. Random arrivals need
+        more beds than the mean occupancy suggests, the more so the smaller the unit.
 
     Returns
     -------
     pandas.DataFrame
         By ``scenario`` (if present), ``by`` and ``year``: ``population`` and, as the rates
-        allow, ``patients``, ``admissions``, ``bed_days`` and ``beds_needed``.
+        allow, ``patients``, ``admissions``, ``bed_days`` and ``beds_needed`` (and
+        ``beds_erlang`` with ``turn_away``).
 
     Examples
     --------
@@ -125,4 +132,14 @@ def project_service_demand(
     res = out.groupby([*by, "year"], as_index=False, sort=True)[cols].sum()
     if "bed_days" in cols:
         res["beds_needed"] = res["bed_days"] / 365.0 / occ
+    if turn_away is not None:
+        if "bed_days" not in cols:
+            raise InvalidParameterError("turn_away needs rates['length_of_stay']")
+        from healthlab.allocation.queueing import beds_needed
+
+        probability(turn_away, "turn_away")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stay = np.where(res["admissions"] > 0, res["bed_days"] / res["admissions"], 1.0)
+        sized = beds_needed(res["admissions"].to_numpy() / 365.0, stay, target=turn_away)
+        res["beds_erlang"] = np.where(res["admissions"] > 0, sized["beds"], 0)
     return res
