@@ -1,0 +1,265 @@
+"""Which facility each encounter goes to: level, province, then distance and size.
+
+The choice model has three steps, each a documented draw:
+
+1. **Level.** The level of care is drawn from :data:`LEVEL_SHARES` by the kind of encounter
+   (outpatient, emergency, inpatient) and whether the patient lives in a city district or a
+   county: city residents go to tertiary hospitals and community health centres, county
+   residents to township health centres and county (secondary) hospitals.
+2. **Province.** An encounter at tertiary level leaves the home province with probability
+   :data:`CROSS_PROVINCE` (by kind; residents of the hub provinces themselves rarely leave,
+   :data:`HUB_STAY`), and then goes to one of the hub provinces in proportion to
+   :data:`HUBS`: the pull of the big-city tertiary hospitals of Beijing, Shanghai, Guangzhou and
+   the other regional centres. If a province has no facility of the drawn level, the next
+   level up is used.
+3. **Facility.** Among the facilities of that province and level, ten candidates are drawn
+   at random and the patient picks the one with the highest utility
+   ``SIZE_WEIGHT * log(1 + beds) - distance_km / DISTANCE_SCALE[level] + Gumbel noise``: a
+   multinomial logit with sampled alternatives (McFadden, 1978), so big hospitals draw patients
+   from further away. Patients travelling from another province choose on size alone.
+
+Patients live at a point drawn inside their province's box (see
+:mod:`healthlab.synth.facilities`), the same point for the same district label, with a small
+offset of their own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from healthlab.errors import InvalidParameterError
+from healthlab.synth._blocks import blocks, check_seed
+from healthlab.synth._reference import LEVELS, load_provinces
+
+__all__ = ["CROSS_PROVINCE", "HUBS", "LEVEL_SHARES", "assign_facilities", "home_locations"]
+
+#: Share of encounters by level of care: kind -> (city, county) -> level -> share (assumption,
+#: shaped so that hospitals take about 80% of admissions and tertiary hospitals about 45%, as the
+#: NHC bulletins report for hospitals and primary care).
+LEVEL_SHARES = {
+    "outpatient": {
+        "city": {"tertiary": 0.30, "secondary": 0.22, "primary_hospital": 0.05,
+                 "unrated_hospital": 0.05, "community_health_centre": 0.23,
+                 "community_health_station": 0.15},
+        "county": {"tertiary": 0.10, "secondary": 0.25, "primary_hospital": 0.08,
+                   "unrated_hospital": 0.05, "township_health_centre": 0.52},
+    },
+    "emergency": {
+        "city": {"tertiary": 0.45, "secondary": 0.40, "primary_hospital": 0.05,
+                 "unrated_hospital": 0.05, "community_health_centre": 0.05},
+        "county": {"tertiary": 0.20, "secondary": 0.50, "primary_hospital": 0.08,
+                   "unrated_hospital": 0.04, "township_health_centre": 0.18},
+    },
+    "inpatient": {
+        "city": {"tertiary": 0.55, "secondary": 0.33, "primary_hospital": 0.04,
+                 "unrated_hospital": 0.04, "community_health_centre": 0.04},
+        "county": {"tertiary": 0.35, "secondary": 0.38, "primary_hospital": 0.05,
+                   "unrated_hospital": 0.04, "township_health_centre": 0.18},
+    },
+}  # fmt: skip
+
+#: Probability that a tertiary-level encounter crosses the province line, by kind (assumption:
+#: about 5% of admissions are treated outside the home province).
+CROSS_PROVINCE = {"outpatient": 0.02, "emergency": 0.0, "inpatient": 0.12}
+
+#: Destination provinces of cross-province care and their pull (assumption: Beijing and
+#: Shanghai receive most of it, then the regional centres).
+HUBS = {
+    "Beijing": 0.32, "Shanghai": 0.30, "Guangdong": 0.12, "Zhejiang": 0.08,
+    "Jiangsu": 0.06, "Sichuan": 0.05, "Hubei": 0.04, "Hunan": 0.03,
+}  # fmt: skip
+
+#: Residents of a hub province leave it for tertiary care at this fraction of the rate above.
+HUB_STAY = 0.2
+
+SIZE_WEIGHT = 1.0
+DISTANCE_SCALE = {
+    "tertiary": 120.0, "secondary": 40.0, "primary_hospital": 15.0, "unrated_hospital": 15.0,
+    "township_health_centre": 10.0, "community_health_centre": 5.0,
+    "community_health_station": 3.0,
+}  # fmt: skip
+N_CANDIDATES = 10
+_KINDS = tuple(LEVEL_SHARES)
+_FALLBACK = {  # the next level up when a province has none of the drawn level
+    "community_health_station": "community_health_centre",
+    "community_health_centre": "secondary",
+    "township_health_centre": "secondary",
+    "primary_hospital": "secondary",
+    "unrated_hospital": "secondary",
+    "secondary": "tertiary",
+    "tertiary": "secondary",
+}
+
+
+def _unit_hash(values, salt: str) -> np.ndarray:
+    """A stable number in [0, 1) for each value (the same value, the same number)."""
+    text = pd.Series(values).astype("string").fillna("").to_numpy(object) + salt
+    return pd.util.hash_array(text).astype(np.float64) / 2.0**64
+
+
+def home_locations(population: pd.DataFrame) -> pd.DataFrame:
+    """Latitude and longitude of each person's home (deterministic, no seed needed).
+
+    A district's centre is a stable point inside the province's box, and each person sits
+    within about 10 km of it.
+    """
+    prov = load_provinces().set_index("province")
+    g = prov.loc[population["province"].astype("string").to_numpy()]
+    key = population["province"].astype("string") + "/" + population["district"].astype("string")
+    h = np.vstack([_unit_hash(key, s) for s in ("lat", "lon")])
+    p = np.vstack([_unit_hash(population["person_id"], s) for s in ("plat", "plon")])
+    lat = g["lat"].to_numpy() + (2 * h[0] - 1) * 0.85 * g["lat_half"].to_numpy()
+    lon = g["lon"].to_numpy() + (2 * h[1] - 1) * 0.85 * g["lon_half"].to_numpy()
+    return pd.DataFrame(
+        {"person_id": population["person_id"].to_numpy(),
+         "home_lat": lat + (p[0] - 0.5) * 0.18, "home_lon": lon + (p[1] - 0.5) * 0.18}
+    )  # fmt: skip
+
+
+def _share_matrix() -> np.ndarray:
+    """Cumulative shares: [kind, city] -> cumulative over LEVELS."""
+    m = np.zeros((len(_KINDS), 2, len(LEVELS)))
+    for k, kind in enumerate(_KINDS):
+        for c, where in enumerate(("county", "city")):
+            for level, share in LEVEL_SHARES[kind][where].items():
+                m[k, c, LEVELS.index(level)] = share
+    return np.cumsum(m / m.sum(axis=2, keepdims=True), axis=2)
+
+
+def _kind_codes(kinds: pd.Series) -> np.ndarray:
+    code = kinds.astype("string").str.lower().map({k: i for i, k in enumerate(_KINDS)})
+    if code.isna().any():
+        bad = kinds[code.isna()].iloc[0]
+        raise InvalidParameterError(
+            f"encounter kind {bad!r} is not one of {_KINDS}; name the column holding them with "
+            "kind_column="
+        )
+    return code.to_numpy("int64")
+
+
+def assign_facilities(
+    encounters: pd.DataFrame,
+    population: pd.DataFrame,
+    facilities: pd.DataFrame,
+    *,
+    kind_column: str | None = None,
+    seed: int = 0,
+) -> pd.Series:
+    """The facility of each encounter, drawn from the choice model of this module.
+
+    Parameters
+    ----------
+    encounters : pandas.DataFrame
+        Needs ``person_id`` and a column of kinds (``outpatient``, ``emergency``, ``inpatient``).
+    population : pandas.DataFrame
+        Needs ``person_id``, ``province`` (English name), ``district`` and ``urban`` (bool).
+    facilities : pandas.DataFrame
+        As made by :func:`healthlab.synth.facilities.make_facilities`.
+    kind_column : str, optional
+        The column of ``encounters`` with the kinds; found automatically when it is one of
+        ``encounter_type``, ``type``, ``setting``, ``kind``, ``visit_type``.
+    seed : int
+        Seed of the random draws (drawn in fixed blocks of encounters).
+
+    Returns
+    -------
+    pandas.Series
+        ``facility_id`` (Int64) aligned with ``encounters``; missing where ``facilities``
+        has no facility in the province the encounter goes to (when it covers only some).
+
+    References
+    ----------
+    McFadden, D. (1978). Modelling the choice of residential location. In Spatial interaction
+    theory and planning models, 75-96.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from healthlab.synth.facilities import make_facilities
+    >>> from healthlab.synth.choice import assign_facilities
+    >>> fac = make_facilities(seed=0)
+    >>> people = pd.DataFrame({"person_id": [1, 2], "province": ["Jiangxi", "Tibet"],
+    ...                        "district": ["a", "b"], "urban": [True, False]})
+    >>> enc = pd.DataFrame({"person_id": [1, 2, 2], "encounter_type": ["inpatient"] * 3})
+    >>> assign_facilities(enc, people, fac, seed=0).notna().all()
+    np.True_
+    """
+    seed = check_seed(seed)
+    kind_column = kind_column or next(
+        (c for c in ("encounter_type", "type", "setting", "kind", "visit_type") if c in encounters),
+        None,
+    )
+    if kind_column is None or kind_column not in encounters:
+        raise InvalidParameterError(
+            f"encounters has no column of encounter kinds (got kind_column={kind_column!r}; "
+            f"columns are {list(encounters.columns)})"
+        )
+    for col in ("person_id", "province", "district", "urban"):
+        if col not in population:
+            raise InvalidParameterError(f"population lacks the column {col!r} the choice needs")
+    prov = load_provinces()
+    pidx = pd.Index(prov["province"])
+    people = population[["person_id", "province", "urban"]].reset_index(drop=True)
+    people = pd.concat([people, home_locations(population).iloc[:, 1:]], axis=1)
+    people["p"] = pidx.get_indexer(people["province"].astype("string"))
+    row = pd.Index(people["person_id"]).get_indexer(encounters["person_id"])
+    if (row < 0).any():
+        missing = encounters["person_id"].to_numpy()[row < 0][0]
+        raise InvalidParameterError(f"encounters name person_id {missing!r}, not in population")
+    # Facilities sorted by (province, level), with the start and count of each group.
+    fac = facilities.assign(
+        p=pidx.get_indexer(facilities["province"].astype("string")),
+        lv=pd.Index(LEVELS).get_indexer(facilities["level"].astype("string")),
+    ).sort_values(["p", "lv", "facility_id"])
+    group = fac["p"].to_numpy() * len(LEVELS) + fac["lv"].to_numpy()
+    n_groups = len(prov) * len(LEVELS)
+    count = np.bincount(group, minlength=n_groups)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    fallback = np.array([LEVELS.index(_FALLBACK[lv]) for lv in LEVELS])
+    hubs = pidx.get_indexer(list(HUBS))
+    hub_w = np.array(list(HUBS.values()))
+    # Destination weights per home province: the hubs other than home.
+    dest = np.tile(hub_w, (len(prov), 1))
+    dest[hubs, np.arange(len(hubs))] = 0.0
+    dest_cdf = np.cumsum(dest / dest.sum(axis=1, keepdims=True), axis=1)
+    is_hub = np.zeros(len(prov), bool)
+    is_hub[hubs] = True
+    kinds = _kind_codes(encounters[kind_column])
+    cum = _share_matrix()
+    cross = np.array([CROSS_PROVINCE[k] for k in _KINDS])
+    f_beds = np.log1p(fac["beds"].to_numpy(float))
+    f_lat, f_lon = fac["latitude"].to_numpy(), fac["longitude"].to_numpy()
+    f_id = fac["facility_id"].to_numpy()
+    scale = np.array([DISTANCE_SCALE[lv] for lv in LEVELS])
+    tertiary = LEVELS.index("tertiary")
+    out = np.empty(len(encounters), "int64")
+    for lo, hi, rng in blocks(len(encounters), seed, "facility-choice"):
+        r = row[lo:hi]
+        n = hi - lo
+        home = people["p"].to_numpy()[r]
+        city = people["urban"].to_numpy(bool)[r].astype(int)
+        k = kinds[lo:hi]
+        level = (cum[k, city] < rng.random(n)[:, None]).sum(axis=1)
+        level = np.minimum(level, len(LEVELS) - 1)
+        p_cross = cross[k] * np.where(is_hub[home], HUB_STAY, 1.0)
+        leave = (level == tertiary) & (rng.random(n) < p_cross)
+        to = (dest_cdf[home] < rng.random(n)[:, None]).sum(axis=1)
+        where = np.where(leave, hubs[np.minimum(to, len(hubs) - 1)], home)
+        for _ in range(3):  # fall back to the next level up where the province has none
+            empty = count[where * len(LEVELS) + level] == 0
+            level = np.where(empty, fallback[level], level)
+        g = where * len(LEVELS) + level
+        cand = start[g][:, None] + (rng.random((n, N_CANDIDATES)) * count[g][:, None]).astype(int)
+        cand = np.minimum(cand, len(fac) - 1)
+        lat = people["home_lat"].to_numpy()[r][:, None]
+        lon = people["home_lon"].to_numpy()[r][:, None]
+        dy = (f_lat[cand] - lat) * 111.0
+        dx = (f_lon[cand] - lon) * 111.0 * np.cos(np.radians(lat))
+        dist = np.hypot(dx, dy) * (~leave)[:, None]
+        util = SIZE_WEIGHT * f_beds[cand] - dist / scale[level][:, None]
+        util += rng.gumbel(size=util.shape)
+        chosen = f_id[cand[np.arange(n), util.argmax(axis=1)]]
+        out[lo:hi] = np.where(count[g] == 0, -1, chosen)
+    result = pd.Series(out, index=encounters.index, name="facility_id", dtype="Int64")
+    return result.mask(result < 0)
