@@ -193,9 +193,8 @@ class PrivateTable:
         self._df = df
         self.unit = unit
 
-    def _release(self, query, make, d_type, values, alpha, notes=""):
+    def _release(self, query, make, d_type, values, epsilon, alpha, notes=""):
         alpha = check_fraction(alpha, "alpha")
-        epsilon = self._epsilon
         scale = dp.binary_search_param(make, d_in=self.max_contributions, d_out=epsilon)
         meas = make(scale)
         spent = float(meas.map(self.max_contributions))
@@ -215,22 +214,32 @@ class PrivateTable:
 
     def count(self, *, epsilon: float, alpha: float = 0.05) -> Release:
         """Release the number of rows (patients when ``max_contributions`` is 1)."""
-        self._epsilon = _positive(epsilon, "epsilon")
+        epsilon = _positive(epsilon, "epsilon")
         domain = dp.vector_domain(dp.atom_domain(T=bool))
         trans = dp.t.make_count(domain, dp.symmetric_distance())
         return self._release(
-            "count", lambda s: trans >> dp.m.then_laplace(s), int, [True] * len(self._df), alpha
+            "count",
+            lambda s: trans >> dp.m.then_laplace(s),
+            int,
+            [True] * len(self._df),
+            epsilon,
+            alpha,
         )
 
     def sum(self, column: str, *, bounds: tuple, epsilon: float, alpha: float = 0.05) -> Release:
         """Release the sum of a numeric column, each value clamped to ``bounds`` first."""
-        self._epsilon = _positive(epsilon, "epsilon")
+        epsilon = _positive(epsilon, "epsilon")
         lo, hi = self._bounds(bounds)
         values = self._numeric(column)
         domain = dp.vector_domain(dp.atom_domain(T=float, nan=False))
         trans = dp.t.make_clamp(domain, dp.symmetric_distance(), (lo, hi)) >> dp.t.then_sum()
         return self._release(
-            f"sum of {column}", lambda s: trans >> dp.m.then_laplace(s), float, values, alpha
+            f"sum of {column}",
+            lambda s: trans >> dp.m.then_laplace(s),
+            float,
+            values,
+            epsilon,
+            alpha,
         )
 
     def mean(self, column: str, *, bounds: tuple, epsilon: float, alpha: float = 0.05) -> Release:
@@ -264,7 +273,7 @@ class PrivateTable:
 
         Values outside ``categories`` are counted under ``"(other)"``.
         """
-        self._epsilon = _positive(epsilon, "epsilon")
+        epsilon = _positive(epsilon, "epsilon")
         cats = [str(c) for c in categories]
         if not cats or len(set(cats)) != len(cats):
             raise InvalidParameterError(
@@ -274,8 +283,8 @@ class PrivateTable:
         domain = dp.vector_domain(dp.atom_domain(T=str))
         trans = dp.t.make_count_by_categories(domain, dp.symmetric_distance(), cats)
         rel = self._release(
-            f"histogram of {column}", lambda s: trans >> dp.m.then_laplace(s), int, values, alpha,
-            "accuracy is per cell",
+            f"histogram of {column}", lambda s: trans >> dp.m.then_laplace(s), int, values,
+            epsilon, alpha, "accuracy is per cell",
         )  # fmt: skip
         series = pd.Series(rel.value, index=[*cats, "(other)"], name="noisy count")
         return Release(**{**rel.__dict__, "value": series})

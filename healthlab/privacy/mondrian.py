@@ -46,9 +46,12 @@ def _ranks(values: pd.Series, hierarchy, column: str):
             a, b = order[lo], order[hi]
             same = np.stack([enc.nodes[lv][a] == enc.nodes[lv][b] for lv in range(enc.height + 1)])
             level = np.argmax(same, axis=0)
-            node = np.choose(level, [enc.nodes[lv][a] for lv in range(enc.height + 1)])
-            names = np.array([enc.labels[lv][n] for lv, n in zip(level, node)], dtype=object)
-            loss = np.array([enc.ncp[lv][n] for lv, n in zip(level, node)])
+            names, loss = np.empty(len(lo), dtype=object), np.empty(len(lo))
+            for lv in range(enc.height + 1):  # a loop over levels, not partitions
+                at = level == lv
+                node = enc.nodes[lv][a[at]]
+                names[at] = np.asarray(enc.labels[lv], dtype=object)[node]
+                loss[at] = enc.ncp[lv][node]
             return names, loss
 
         return ranks, label

@@ -254,7 +254,7 @@ def linkability_risk(
     (ori_a, ctl_a), (ori_b, ctl_b) = neighbours(cols_a), neighbours(cols_b)
 
     def linked(a, b):
-        return int(sum(bool(set(x) & set(y)) for x, y in zip(a.tolist(), b.tolist())))
+        return int((a[:, :, None] == b[:, None, :]).any(axis=(1, 2)).sum())
 
     rand_a = rng.integers(0, len(synthetic), (n, n_neighbors))
     rand_b = rng.integers(0, len(synthetic), (n, n_neighbors))
