@@ -254,9 +254,10 @@ def test_sullivan_with_life_table_and_sample_size():
 
 
 def test_dependency_ratios_reproduce_nbs_2020():
-    # NBS 7th census communique No. 5 (age counts, also in healthlab/data/china.yaml) and the
-    # NBS China Statistical Yearbook 2021, table 2-4: 2020 dependency ratios total 45.9,
-    # young 26.2, old 19.7 (per 100 aged 15-64).
+    # Age counts from the NBS 7th census communiques (also in healthlab/data/china.yaml; the
+    # total includes 2 million military without ages). Expected ratios worked by hand from those
+    # counts and rounded to one decimal as NBS publishes them: total 45.9, young 26.2, old 19.7
+    # per 100 aged 15-64.
     young, old, total = 253383938, 190635280, 1411778724
     pop = pd.DataFrame({"age": [0, 15, 65], "population": [young, total - young - old, old]})
     out = dependency_ratios(pop).iloc[0]
