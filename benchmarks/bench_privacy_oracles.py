@@ -236,6 +236,13 @@ def main() -> None:
                     f"baseline {a['baseline']:.3f} / {res.baseline_rate:.3f}, "
                     f"risk {a['risk']:.3f} / {res.risk:.3f}   (anonymeter / healthlab)"
                 )
+        print(
+            "notes: anonymeter's linkability draws its targets without a seed, so its rates move "
+            "between runs. Its naive inference baseline samples synthetic secrets and then aligns "
+            "them to the targets by index label (reindex_like), leaving most guesses missing; "
+            "healthlab's baseline is a random synthetic record's secret for every target "
+            "(about the sum of squared category shares)."
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
