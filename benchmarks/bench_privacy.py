@@ -7,6 +7,8 @@ Cases (each in its own process under ``/usr/bin/time -v`` for its peak memory):
   attribute (diagnosis);
 - ``riskdate``: the same at province-and-birth-date detail (province, birth date, sex): several
   hundred thousand classes;
+- ``riskduckdb``: the province-and-birth-date report again, from a Parquet file through a DuckDB
+  relation (the route for tables larger than memory);
 - ``mondrian``: Mondrian at k=5 on the 1 million patients (age, sex, province, urban, education);
 - ``mondriandate``: Mondrian at k=5 at province-and-birth-date detail (birth date, sex, province);
 - ``linkage``: Sweeney's linkage attack of the 1 million patients against a roster of 70% of
@@ -27,9 +29,11 @@ import argparse
 import importlib.resources
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -38,7 +42,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-CASES = ("risk5", "riskdate", "mondrian", "mondriandate", "linkage", "lattice")
+CASES = ("risk5", "riskdate", "riskduckdb", "mondrian", "mondriandate", "linkage", "lattice")
 N = 1_000_000
 ADULT = Path(__file__).resolve().parent.parent / "tests" / "data" / "adult-arx"
 ADULT_QIS = [
@@ -140,8 +144,18 @@ def run_case(case: str, repeats: int) -> None:
         qis, sens = ["sex", "age", "province", "urban", "education"], ["diagnosis"]
     elif case == "riskdate":
         qis, sens = ["province", "birth_date", "sex"], ["diagnosis"]
-    if case in ("risk5", "riskdate"):
+    if case == "riskduckdb":
+        import duckdb
+
+        qis, sens = ["province", "birth_date", "sex"], ["diagnosis"]
+        folder = Path(tempfile.mkdtemp(prefix="healthlab-bench-"))
+        df.to_parquet(folder / "patients.parquet")
+        rel = duckdb.connect().read_parquet(str(folder / "patients.parquet"))
+        med, times, r = timed(lambda: risk_report(rel, qis, sens), repeats)
+        shutil.rmtree(folder, ignore_errors=True)
+    elif case in ("risk5", "riskdate"):
         med, times, r = timed(lambda: risk_report(df, qis, sens), repeats)
+    if case in ("risk5", "riskdate", "riskduckdb"):
         print(
             f"{case}: median {med:.2f} s over {repeats} ({', '.join(f'{t:.2f}' for t in times)}); "
             f"classes {r.classes:,}, k {r.k}, sample uniques {r.sample_uniques:,}, "

@@ -204,3 +204,42 @@ def test_l_measures_match_direct_definitions(seed):
         max(j for j in range(1, len(c) + 1) if c[0] < 3.0 * c[j - 1 :].sum()) for c in counts
     ]
     assert r.recursive["dx"] == min(largest)
+
+
+def test_duckdb_relation_gives_the_same_report(tmp_path):
+    import duckdb
+
+    rng = np.random.default_rng(9)
+    n = 5000
+    df = pd.DataFrame(
+        {
+            "sex": rng.choice(["F", "M", None], n, p=[0.49, 0.49, 0.02]),
+            "age": rng.integers(20, 40, n),
+            "province": rng.choice(["Hebei", "Jilin", "Tibet"], n),
+            "dx": rng.choice(["htn", "dm", None], n),
+            "sbp": rng.integers(100, 160, n).astype(float),
+        }
+    )
+    df.to_parquet(tmp_path / "t.parquet")
+    population = pd.concat([df, df.iloc[:3000]], ignore_index=True)
+    population.to_parquet(tmp_path / "p.parquet")
+    con = duckdb.connect()
+    rel = con.read_parquet(str(tmp_path / "t.parquet"))
+    pop = con.read_parquet(str(tmp_path / "p.parquet"))
+    qis, sens = ["sex", "age", "province"], ["dx", "sbp"]
+    a = risk_report(df, qis, sens, population=population, c=1.5)
+    b = risk_report(rel, qis, sens, population=pop, c=1.5)
+    for field in ("n_records", "k", "classes", "sample_uniques", "share_below", "l_distinct"):
+        assert getattr(a, field) == getattr(b, field), field
+    for field in ("recursive", "t_distance", "population_records"):
+        assert getattr(a, field) == getattr(b, field), field
+    for field in ("prosecutor_avg", "prosecutor_share_above", "journalist_max", "marketer"):
+        assert getattr(a, field) == pytest.approx(getattr(b, field)), field
+    for s in sens:
+        assert a.l_entropy[s] == pytest.approx(b.l_entropy[s])
+        assert a.t_closeness[s] == pytest.approx(b.t_closeness[s])
+    pd.testing.assert_frame_equal(a.class_size_histogram, b.class_size_histogram)
+    with pytest.raises(InvalidParameterError, match="not a column"):
+        risk_report(rel, ["zip"])
+    with pytest.raises(InvalidParameterError, match="must be a DuckDB relation too"):
+        risk_report(rel, qis, population=population)

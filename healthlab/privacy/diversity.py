@@ -32,6 +32,7 @@ class _Pairs:
     size: np.ndarray  # records in each class (length G)
     m: int  # number of distinct values (missing counted as one)
     overall: np.ndarray  # share of each value rank in the whole table (length m)
+    ordered: bool  # whether t-closeness uses the ordered distance
 
 
 def is_ordered(values: pd.Series) -> bool:
@@ -57,14 +58,24 @@ def _value_ranks(values: pd.Series) -> tuple[np.ndarray, int]:
     return column_codes(values)
 
 
-def pairs(classes: np.ndarray, n_classes: int, values: pd.Series) -> _Pairs:
-    """Count the (class, value) pairs of a sensitive attribute."""
+def pairs(classes: np.ndarray, n_classes: int, values: pd.Series, counts=None) -> _Pairs:
+    """Count the (class, value) pairs of a sensitive attribute.
+
+    With ``counts``, the rows are already distinct (class, value) pairs with their record
+    counts (as a SQL ``GROUP BY`` returns them); without, each row is one record.
+    """
     ranks, m = _value_ranks(values)
-    key = classes * m + ranks
-    uk, cnt = np.unique(key, return_counts=True)
-    size = np.bincount(classes, minlength=n_classes)
-    overall = np.bincount(ranks, minlength=m) / len(ranks)
-    return _Pairs(uk // m, uk % m, cnt, size, m, overall)
+    if counts is None:
+        uk, cnt = np.unique(classes * m + ranks, return_counts=True)
+        cls, val = uk // m, uk % m
+        size = np.bincount(classes, minlength=n_classes)
+    else:
+        order = np.lexsort((ranks, classes))
+        cls, val = classes[order], ranks[order]
+        cnt = np.asarray(counts, dtype=np.int64)[order]
+        size = np.bincount(cls, weights=cnt, minlength=n_classes).astype(np.int64)
+    overall = np.bincount(val, weights=cnt, minlength=m) / cnt.sum()
+    return _Pairs(cls, val, cnt, size, m, overall, is_ordered(values))
 
 
 def l_distinct(p: _Pairs) -> int:

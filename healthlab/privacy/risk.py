@@ -40,6 +40,7 @@ from healthlab.privacy._checks import (
     column_codes,
     combine_codes,
 )
+from healthlab.privacy._duckdb import check_relation_roles, is_relation, relation_counts
 
 #: Class sizes whose share of records the report gives ("records in classes below ...").
 SIZE_CUTS = (2, 3, 5, 11)
@@ -209,14 +210,17 @@ def risk_report(
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        The table to release, one row per person.
+    df : pandas.DataFrame or duckdb.DuckDBPyRelation
+        The table to release, one row per person. A DuckDB relation (for example a dataset's
+        ``relation(...)`` over Parquet) is reduced in SQL to class and pair counts, for tables
+        larger than memory.
     quasi_identifiers : list of str
         Columns an attacker could know from elsewhere.
     sensitive : list of str, optional
         Columns to protect; none may also be a quasi-identifier.
-    population : pandas.DataFrame, optional
-        The population the sample was drawn from, with the same quasi-identifier columns.
+    population : pandas.DataFrame or duckdb.DuckDBPyRelation, optional
+        The population the sample was drawn from, with the same quasi-identifier columns (a
+        relation on the same connection when ``df`` is one).
     threshold : float, default 0.2
         Prosecutor risk above which a record counts as at risk (0.2: classes smaller than 5).
     c : float, default 2.0
@@ -244,17 +248,24 @@ def risk_report(
     >>> report.k, report.classes, report.l_distinct["dx"]
     (2, 2, 2)
     """
-    qis, sens = check_roles(df, quasi_identifiers, sensitive)
     threshold = check_fraction(threshold, "threshold")
     if isinstance(c, bool) or not isinstance(c, numbers.Real) or not c > 0:
         raise InvalidParameterError(f"c must be a positive number, got {c!r}; c=2 is common")
-    n = len(df)
-    if n == 0:
-        raise InvalidParameterError("df has no rows; a risk report needs at least one record")
-    classes, n_classes = class_codes(df, qis)
-    size = np.bincount(classes, minlength=n_classes)
-    rec_size = size[classes]
-    share_below = {cut: float((rec_size < cut).mean()) for cut in SIZE_CUTS}
+    if is_relation(df):
+        qis, sens = check_relation_roles(df, quasi_identifiers, sensitive)
+        size, pairs, figures = relation_counts(df, qis, sens, population)
+    else:
+        qis, sens = check_roles(df, quasi_identifiers, sensitive)
+        if len(df) == 0:
+            raise InvalidParameterError("df has no rows; a risk report needs at least one record")
+        classes, n_classes = class_codes(df, qis)
+        size = np.bincount(classes, minlength=n_classes)
+        pairs = {s: diversity.pairs(classes, n_classes, df[s]) for s in sens}
+        figures = None
+        if population is not None:
+            big_f = _population_sizes(df, population, qis, classes, n_classes)
+            figures = (int(big_f.min()), float((size / big_f).sum()), len(population))
+    n, n_classes = int(size.sum()), len(size)
     report = dict(
         quasi_identifiers=tuple(qis),
         sensitive=tuple(sens),
@@ -262,29 +273,27 @@ def risk_report(
         k=int(size.min()),
         classes=n_classes,
         sample_uniques=int((size == 1).sum()),
-        share_below=share_below,
+        share_below={cut: float(size[size < cut].sum() / n) for cut in SIZE_CUTS},
         class_size_histogram=_histogram(size),
         prosecutor_max=float(1.0 / size.min()),
         prosecutor_avg=float(n_classes / n),
-        prosecutor_share_above=float((1.0 / rec_size > threshold).mean()),
+        prosecutor_share_above=float(size[1.0 / size > threshold].sum() / n),
         threshold=threshold,
         c=float(c),
     )
     for key in ("l_distinct", "l_entropy", "recursive", "t_closeness", "t_distance"):
         report[key] = {}
-    for s in sens:
-        p = diversity.pairs(classes, n_classes, df[s])
+    for s, p in pairs.items():
         report["l_distinct"][s] = diversity.l_distinct(p)
         report["l_entropy"][s] = diversity.l_entropy(p)
         report["recursive"][s] = diversity.l_recursive(p, c)
-        ordered = diversity.is_ordered(df[s])
-        report["t_distance"][s] = "ordered" if ordered else "equal"
-        report["t_closeness"][s] = diversity.t_ordered(p) if ordered else diversity.t_equal(p)
-    if population is not None:
-        big_f = _population_sizes(df, population, qis, classes, n_classes)
-        report["journalist_max"] = float(1.0 / big_f.min())
-        report["marketer"] = float((size / big_f).sum() / n)
-        report["population_records"] = len(population)
+        report["t_distance"][s] = "ordered" if p.ordered else "equal"
+        report["t_closeness"][s] = diversity.t_ordered(p) if p.ordered else diversity.t_equal(p)
+    if figures is not None:
+        smallest, marketer_sum, n_population = figures
+        report["journalist_max"] = 1.0 / smallest
+        report["marketer"] = marketer_sum / n
+        report["population_records"] = n_population
     return RiskReport(**report)
 
 
