@@ -86,6 +86,8 @@ def test_search_rejects_impossible_and_bad_input(small_adult):
         optimal_generalization(small_adult, h, k=2, metric="entropy")
     with pytest.raises(InvalidParameterError, match="k must be"):
         optimal_generalization(small_adult, h, k=0)
+    with pytest.raises(InvalidParameterError, match="more than max_nodes=10"):
+        optimal_generalization(small_adult, _hierarchies(["sex", "age", "race"]), 2, max_nodes=10)
     with pytest.raises(InvalidParameterError, match="suppression_limit"):
         optimal_generalization(small_adult, h, k=2, suppression_limit=1.5)
 

@@ -109,6 +109,7 @@ def optimal_generalization(
     suppression_limit: float = 0.0,
     metric: str = "discernibility",
     by=None,
+    max_nodes: int = 200_000,
 ) -> SearchResult:
     """Find the full-domain generalisation with the least loss that is k-anonymous.
 
@@ -124,6 +125,9 @@ def optimal_generalization(
     metric : {"discernibility", "ncp", "precision"}
     by : str or list of str, optional
         Subgroups in which the audit counts suppressed records.
+    max_nodes : int, default 200000
+        Refuse lattices with more nodes than this (each node costs a pass over the distinct
+        combinations; the Adult lattice has 6,480).
 
     Returns
     -------
@@ -152,6 +156,12 @@ def optimal_generalization(
         raise InvalidParameterError("df has no rows")
     enc = [encode(df[c], hierarchies[c], c) for c in qis]
     heights = [e.height for e in enc]
+    n_nodes = int(np.prod([h + 1 for h in heights], dtype=np.float64))
+    if n_nodes > max_nodes:
+        raise InvalidParameterError(
+            f"the lattice has {n_nodes:,} nodes, more than max_nodes={max_nodes:,}; use fewer "
+            "quasi-identifiers or levels, raise max_nodes, or use mondrian() instead"
+        )
     # Level-0 node of each record; missing values take the extra code m0.
     rows, counts = _distinct([(e.codes(0), len(e.labels[0]) + 1) for e in enc])
     # up[j][L][code0] -> node at level L (missing stays its own node), and its NCP.
