@@ -29,7 +29,12 @@ import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
-import opendp.prelude as dp
+import opendp.accuracy as dpa
+import opendp.domains as dpd
+import opendp.measurements as dpm
+import opendp.metrics as dpmet
+import opendp.mod as dpmod
+import opendp.transformations as dpt
 import pandas as pd
 
 from healthlab.errors import HealthlabError, InvalidParameterError
@@ -176,7 +181,7 @@ class PrivateTable:
 
     def __init__(self, df: pd.DataFrame, budget, *, unit: str | None = None, max_contributions=1):
         check_frame(df)
-        dp.enable_features("contrib")  # OpenDP's measurements used here are in "contrib"
+        dpmod.enable_features("contrib")  # OpenDP's measurements used here are in "contrib"
         self.budget = budget if isinstance(budget, PrivacyBudget) else PrivacyBudget(budget)
         if (
             isinstance(max_contributions, bool)
@@ -195,16 +200,16 @@ class PrivateTable:
 
     def _release(self, query, make, d_type, values, epsilon, alpha, notes=""):
         alpha = check_fraction(alpha, "alpha")
-        scale = dp.binary_search_param(make, d_in=self.max_contributions, d_out=epsilon)
+        scale = dpmod.binary_search_param(make, d_in=self.max_contributions, d_out=epsilon)
         meas = make(scale)
         spent = float(meas.map(self.max_contributions))
         self.budget.charge(spent, query)
         value = meas(values)
         if d_type is int:
-            acc = dp.discrete_laplacian_scale_to_accuracy(scale, alpha)
+            acc = dpa.discrete_laplacian_scale_to_accuracy(scale, alpha)
             mech = "discrete Laplace"
         else:
-            acc = dp.laplacian_scale_to_accuracy(scale, alpha)
+            acc = dpa.laplacian_scale_to_accuracy(scale, alpha)
             mech = "Laplace"
         return Release(query, value, spent, mech, float(scale), alpha, float(acc), notes)
 
@@ -215,11 +220,11 @@ class PrivateTable:
     def count(self, *, epsilon: float, alpha: float = 0.05) -> Release:
         """Release the number of rows (patients when ``max_contributions`` is 1)."""
         epsilon = _positive(epsilon, "epsilon")
-        domain = dp.vector_domain(dp.atom_domain(T=bool))
-        trans = dp.t.make_count(domain, dp.symmetric_distance())
+        domain = dpd.vector_domain(dpd.atom_domain(T=bool))
+        trans = dpt.make_count(domain, dpmet.symmetric_distance())
         return self._release(
             "count",
-            lambda s: trans >> dp.m.then_laplace(s),
+            lambda s: trans >> dpm.then_laplace(s),
             int,
             [True] * len(self._df),
             epsilon,
@@ -231,11 +236,11 @@ class PrivateTable:
         epsilon = _positive(epsilon, "epsilon")
         lo, hi = self._bounds(bounds)
         values = self._numeric(column)
-        domain = dp.vector_domain(dp.atom_domain(T=float, nan=False))
-        trans = dp.t.make_clamp(domain, dp.symmetric_distance(), (lo, hi)) >> dp.t.then_sum()
+        domain = dpd.vector_domain(dpd.atom_domain(T=float, nan=False))
+        trans = dpt.make_clamp(domain, dpmet.symmetric_distance(), (lo, hi)) >> dpt.then_sum()
         return self._release(
             f"sum of {column}",
-            lambda s: trans >> dp.m.then_laplace(s),
+            lambda s: trans >> dpm.then_laplace(s),
             float,
             values,
             epsilon,
@@ -280,10 +285,10 @@ class PrivateTable:
                 f"categories must be a non-empty list of distinct values, got {categories!r}"
             )
         values = self._column(column).astype(str).tolist()
-        domain = dp.vector_domain(dp.atom_domain(T=str))
-        trans = dp.t.make_count_by_categories(domain, dp.symmetric_distance(), cats)
+        domain = dpd.vector_domain(dpd.atom_domain(T=str))
+        trans = dpt.make_count_by_categories(domain, dpmet.symmetric_distance(), cats)
         rel = self._release(
-            f"histogram of {column}", lambda s: trans >> dp.m.then_laplace(s), int, values,
+            f"histogram of {column}", lambda s: trans >> dpm.then_laplace(s), int, values,
             epsilon, alpha, "accuracy is per cell",
         )  # fmt: skip
         series = pd.Series(rel.value, index=[*cats, "(other)"], name="noisy count")

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import NearestNeighbors
 
 from healthlab.errors import InvalidParameterError
 from healthlab.privacy._checks import check_columns, check_frame
@@ -198,6 +197,13 @@ def singling_out_risk(
     return _result(name, len(queries), main, ctl, base)
 
 
+def _nearest(reference: np.ndarray, n_neighbors: int):
+    """A fitted Manhattan nearest-neighbour index (scikit-learn, imported when needed)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    return NearestNeighbors(n_neighbors=n_neighbors, metric="manhattan").fit(reference)
+
+
 def _encode(frames: list[pd.DataFrame], cols: list) -> list[np.ndarray]:
     """Gower-style coordinates: numbers over their range, categories one-hot at 1/2 (L1 = 1)."""
     both = pd.concat([f[cols] for f in frames], ignore_index=True)
@@ -246,7 +252,7 @@ def linkability_risk(
 
     def neighbours(cols):
         syn_x, ori_x, ctl_x = _encode([synthetic, ori, ctl], cols)
-        nn = NearestNeighbors(n_neighbors=n_neighbors, metric="manhattan").fit(syn_x)
+        nn = _nearest(syn_x, n_neighbors)
         return nn.kneighbors(ori_x, return_distance=False), nn.kneighbors(
             ctl_x, return_distance=False
         )
@@ -290,7 +296,7 @@ def inference_risk(
     ori = original.iloc[rng.choice(len(original), n, replace=False)]
     ctl = control.iloc[rng.choice(len(control), n, replace=False)]
     syn_x, ori_x, ctl_x = _encode([synthetic, ori, ctl], cols)
-    nn = NearestNeighbors(n_neighbors=1, metric="manhattan").fit(syn_x)
+    nn = _nearest(syn_x, 1)
     truth_syn = synthetic[secret].to_numpy()
     numeric = _is_num(synthetic[secret])
 

@@ -15,12 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, balanced_accuracy_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from healthlab.errors import InvalidParameterError
 from healthlab.privacy._checks import check_columns, check_fraction, check_frame
@@ -50,6 +44,12 @@ class ModelUtility:
 
 
 def _default_model(frame: pd.DataFrame):
+    # scikit-learn is imported when a model is fitted: it takes seconds to import
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
     other = [c for c in frame.columns if c not in numeric]
     prep = ColumnTransformer(
@@ -62,6 +62,9 @@ def _default_model(frame: pd.DataFrame):
 
 
 def _fit_score(model, train: pd.DataFrame, test: pd.DataFrame, features, target):
+    from sklearn.base import clone
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
     x_train = train[features].astype({c: object for c in features if not _num(train[c])})
     x_test = test[features].astype({c: object for c in features if not _num(test[c])})
     fitted = clone(model if model is not None else _default_model(x_train))
