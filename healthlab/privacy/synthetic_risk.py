@@ -157,6 +157,38 @@ def singling_out_risk(
     predicate succeeds when exactly one record matches. The original is sampled down to the
     control's size so both are judged on equal terms. The baseline draws predicate values at
     random from the synthetic columns' values.
+
+    Parameters
+    ----------
+    original : pandas.DataFrame
+        The records the generator was trained on.
+    synthetic : pandas.DataFrame
+        The generator's output.
+    control : pandas.DataFrame
+        Records from the same population that the generator never saw.
+    columns : list of str, optional
+        Columns predicates may use (default: all of the synthetic table's).
+    n_attacks : int, default 500
+    n_cols : int, default 1
+        Conditions per predicate.
+    seed : int, default 0
+
+    Returns
+    -------
+    AttackResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from healthlab.privacy import singling_out_risk
+    >>> rng = np.random.default_rng(0)
+    >>> def people(n):
+    ...     return pd.DataFrame({"bmi": rng.normal(24, 4, n).round(1),
+    ...                          "sex": rng.choice(["F", "M"], n)})
+    >>> original, control = people(500), people(500)
+    >>> leaked = singling_out_risk(original, original.copy(), control, n_attacks=100)
+    >>> leaked.risk > 0.5
+    True
     """
     rng = np.random.default_rng(check_seed(seed))
     cols = list(columns) if columns is not None else list(synthetic.columns)
@@ -238,6 +270,34 @@ def linkability_risk(
     from another. For each half it finds the ``n_neighbors`` nearest synthetic records (Gower
     distance); the halves are linked when the two sets share a record. The baseline links by
     drawing the neighbours at random.
+
+    Parameters
+    ----------
+    original, synthetic, control : pandas.DataFrame
+        As for :func:`singling_out_risk`.
+    aux_cols : tuple of two lists of str
+        The columns of each of the attacker's two sources.
+    n_attacks : int, default 500
+        Targets, drawn from the original (and as many from the control).
+    n_neighbors : int, default 1
+    seed : int, default 0
+
+    Returns
+    -------
+    AttackResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from healthlab.privacy import linkability_risk
+    >>> rng = np.random.default_rng(0)
+    >>> def people(n):
+    ...     return pd.DataFrame({"age": rng.integers(20, 90, n), "bmi": rng.normal(24, 4, n),
+    ...                          "sbp": rng.normal(130, 15, n)})
+    >>> original, control = people(400), people(400)
+    >>> result = linkability_risk(original, original.copy(), control, (["age", "bmi"], ["sbp"]))
+    >>> result.risk > 0.5
+    True
     """
     rng = np.random.default_rng(check_seed(seed))
     if not (isinstance(aux_cols, tuple | list) and len(aux_cols) == 2):
@@ -286,6 +346,35 @@ def inference_risk(
     record (Gower distance). A guess is right when it equals the secret (categories) or is
     within ``tolerance`` of it relatively (numbers). The baseline guesses a random synthetic
     record's secret.
+
+    Parameters
+    ----------
+    original, synthetic, control : pandas.DataFrame
+        As for :func:`singling_out_risk`.
+    aux_cols : list of str
+        What the attacker knows of the target.
+    secret : str
+        The attribute to infer; not in ``aux_cols``.
+    n_attacks : int, default 500
+    tolerance : float, default 0.05
+        Relative error counted as a right guess of a number.
+    seed : int, default 0
+
+    Returns
+    -------
+    AttackResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from healthlab.privacy import inference_risk
+    >>> rng = np.random.default_rng(0)
+    >>> def people(n):
+    ...     return pd.DataFrame({"age": rng.integers(20, 90, n), "bmi": rng.normal(24, 4, n),
+    ...                          "dx": rng.choice(["htn", "dm", "none"], n)})
+    >>> original, control = people(400), people(400)
+    >>> inference_risk(original, original.copy(), control, ["age", "bmi"], "dx").risk > 0.5
+    True
     """
     rng = np.random.default_rng(check_seed(seed))
     cols = list(aux_cols)
