@@ -34,7 +34,15 @@ from healthlab.errors import InvalidParameterError
 from healthlab.synth._blocks import blocks, check_seed
 from healthlab.synth._reference import load_provinces
 
-__all__ = ["P_SINGLE", "check_character", "make_identities", "surname_table", "valid_resident_id"]
+__all__ = [
+    "P_SINGLE",
+    "check_character",
+    "given_name_table",
+    "make_addresses",
+    "make_identities",
+    "surname_table",
+    "valid_resident_id",
+]
 
 #: Probability that a given name has one character (assumption: single-character names were
 #: common among people born in the 1980s-1990s and are now about one name in five).
@@ -77,6 +85,12 @@ def surname_table() -> pd.DataFrame:
     weight = s.pop("weight")
     s["share"] = weight / weight.sum()
     return s
+
+
+def given_name_table() -> pd.DataFrame:
+    """Given-name characters: ``char``, ``pinyin``, ``sex``, ``era``, ``weight``."""
+    t = _names()
+    return t[t["kind"] == "given"].drop(columns="kind").reset_index(drop=True)
 
 
 def check_character(body) -> np.ndarray:
@@ -135,8 +149,7 @@ def _district_number(district: pd.Series) -> np.ndarray:
 @cache
 def _given_pools() -> tuple[pd.DataFrame, np.ndarray]:
     """Given-name characters and the cumulative weights of the six pools (sex x cohort)."""
-    t = _names()
-    g = t[t["kind"] == "given"].reset_index(drop=True)
+    g = given_name_table()
     # Six pools: sex (F, M) x cohort (old, middle, young); a row of weights over all characters.
     is_m = (g["sex"] == "M").to_numpy()
     era = g["era"].to_numpy(object)
@@ -159,6 +172,28 @@ def _draw_given(rng, n, sex_m, cohort) -> tuple[np.ndarray, np.ndarray]:
     idx = (cdf[group] < rng.random(n)[:, None]).sum(axis=1)
     idx = np.minimum(idx, len(g) - 1)
     return g["char"].to_numpy(object)[idx], g["pinyin"].to_numpy(object)[idx]
+
+
+def make_addresses(province_code, district, rng: np.random.Generator):
+    """Random street addresses in the given districts: (characters, pinyin) arrays.
+
+    ``province_code`` holds two-digit GB/T 2260 codes, ``district`` the district labels.
+    """
+    code = np.asarray(province_code)
+    n = len(code)
+    prov = load_provinces().set_index("province_code")
+    st = rng.integers(0, len(_STREETS), n)
+    sf = rng.choice(len(_SUFFIX), n, p=[0.6, 0.3, 0.1])
+    num, bld, room = rng.integers(1, 400, n), rng.integers(1, 30, n), rng.integers(101, 2600, n)
+    dist = pd.Series(district).astype("string").fillna("").to_numpy(object)
+    s_num, s_bld, s_room = (pd.Series(v).astype(str).to_numpy(object) for v in (num, bld, room))
+    street_zh = _STREETS["zh"].to_numpy(object)[st] + _SUFFIX["zh"].to_numpy(object)[sf]
+    street_py = _STREETS["py"].to_numpy(object)[st] + " " + _SUFFIX["py"].to_numpy(object)[sf]
+    address = prov.loc[code, "name_zh"].to_numpy(object) + dist + street_zh
+    address = address + s_num + "号" + s_bld + "栋" + s_room + "室"
+    address_py = "Room " + s_room + ", Building " + s_bld + ", No. " + s_num + " " + street_py
+    address_py = address_py + ", " + dist + ", " + prov.loc[code, "province"].to_numpy(object)
+    return address, address_py
 
 
 def _identities_block(people: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -184,19 +219,7 @@ def _identities_block(people: pd.DataFrame, rng: np.random.Generator) -> pd.Data
     body = area + birth.dt.strftime("%Y%m%d").to_numpy(object)
     body = body + pd.Series(seq).astype(str).str.zfill(3).to_numpy(object)
     phone = "100" + pd.Series(rng.integers(0, 10**8, n)).astype(str).str.zfill(8).to_numpy(object)
-    # Address in the district.
-    prov = load_provinces().set_index("province_code")
-    st = rng.integers(0, len(_STREETS), n)
-    sf = rng.choice(len(_SUFFIX), n, p=[0.6, 0.3, 0.1])
-    num, bld, room = rng.integers(1, 400, n), rng.integers(1, 30, n), rng.integers(101, 2600, n)
-    dist = people["district"].astype("string").fillna("").to_numpy(object)
-    s_num, s_bld, s_room = (pd.Series(v).astype(str).to_numpy(object) for v in (num, bld, room))
-    street_zh = _STREETS["zh"].to_numpy(object)[st] + _SUFFIX["zh"].to_numpy(object)[sf]
-    street_py = _STREETS["py"].to_numpy(object)[st] + " " + _SUFFIX["py"].to_numpy(object)[sf]
-    address = prov.loc[code, "name_zh"].to_numpy(object) + dist + street_zh
-    address = address + s_num + "号" + s_bld + "栋" + s_room + "室"
-    address_py = "Room " + s_room + ", Building " + s_bld + ", No. " + s_num + " " + street_py
-    address_py = address_py + ", " + dist + ", " + prov.loc[code, "province"].to_numpy(object)
+    address, address_py = make_addresses(code, people["district"], rng)
     return pd.DataFrame(
         {
             "person_id": people["person_id"].to_numpy(),
