@@ -12,6 +12,7 @@ __all__ = [
     "HealthlabError",
     "InvalidParameterError",
     "MissingDependencyError",
+    "PrivacyBudgetExceededError",
     "UnknownDatasetError",
 ]
 
@@ -52,3 +53,7 @@ class MissingDependencyError(HealthlabError, ImportError):
         self.package = package
         how = f"pip install 'healthlab[{extra}]'" if extra else f"pip install {package}"
         super().__init__(f"{feature} needs the package {package!r}, which is not installed: {how}")
+
+
+class PrivacyBudgetExceededError(HealthlabError):
+    """A release would spend more privacy loss than the budget has left."""

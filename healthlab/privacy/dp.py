@@ -37,12 +37,8 @@ import opendp.mod as dpmod
 import opendp.transformations as dpt
 import pandas as pd
 
-from healthlab.errors import HealthlabError, InvalidParameterError
+from healthlab.errors import InvalidParameterError, PrivacyBudgetExceededError
 from healthlab.privacy._checks import check_columns, check_fraction, check_frame
-
-
-class PrivacyBudgetExceededError(HealthlabError):
-    """A release would spend more privacy loss than the budget has left."""
 
 
 def _positive(value, name: str) -> float:
