@@ -240,17 +240,21 @@ def assign_facilities(
         home = people["p"].to_numpy()[r]
         city = people["urban"].to_numpy(bool)[r].astype(int)
         k = kinds[lo:hi]
-        level = (cum[k, city] < rng.random(n)[:, None]).sum(axis=1)
+        # One row of uniforms per encounter, so an encounter's draws do not depend on how many
+        # encounters share its block.
+        u = rng.random((n, 3 + 2 * N_CANDIDATES))
+        level = (cum[k, city] < u[:, :1]).sum(axis=1)
         level = np.minimum(level, len(LEVELS) - 1)
         p_cross = cross[k] * np.where(is_hub[home], HUB_STAY, 1.0)
-        leave = (level == tertiary) & (rng.random(n) < p_cross)
-        to = (dest_cdf[home] < rng.random(n)[:, None]).sum(axis=1)
+        leave = (level == tertiary) & (u[:, 1] < p_cross)
+        to = (dest_cdf[home] < u[:, 2:3]).sum(axis=1)
         where = np.where(leave, hubs[np.minimum(to, len(hubs) - 1)], home)
         for _ in range(3):  # fall back to the next level up where the province has none
             empty = count[where * len(LEVELS) + level] == 0
             level = np.where(empty, fallback[level], level)
         g = where * len(LEVELS) + level
-        cand = start[g][:, None] + (rng.random((n, N_CANDIDATES)) * count[g][:, None]).astype(int)
+        pick = u[:, 3 : 3 + N_CANDIDATES]
+        cand = start[g][:, None] + (pick * count[g][:, None]).astype(int)
         cand = np.minimum(cand, len(fac) - 1)
         lat = people["home_lat"].to_numpy()[r][:, None]
         lon = people["home_lon"].to_numpy()[r][:, None]
@@ -258,7 +262,7 @@ def assign_facilities(
         dx = (f_lon[cand] - lon) * 111.0 * np.cos(np.radians(lat))
         dist = np.hypot(dx, dy) * (~leave)[:, None]
         util = SIZE_WEIGHT * f_beds[cand] - dist / scale[level][:, None]
-        util += rng.gumbel(size=util.shape)
+        util -= np.log(-np.log(np.maximum(u[:, 3 + N_CANDIDATES :], 1e-300)))  # Gumbel
         chosen = f_id[cand[np.arange(n), util.argmax(axis=1)]]
         out[lo:hi] = np.where(count[g] == 0, -1, chosen)
     result = pd.Series(out, index=encounters.index, name="facility_id", dtype="Int64")

@@ -7,9 +7,10 @@ below them is random:
    are the national figure of the year times a province index (:data:`BED_INDEX`,
    :func:`doctor_index`), the indices rescaled so that the population-weighted national mean is
    exactly the national figure.
-2. **Urban and rural.** Each province's totals split between city districts and counties with
-   the city/county ratios of the NHC bulletin (beds 8.81 vs 4.95 per 1,000 in 2020), given the
-   province's city share of the population (:data:`CITY_SHARE`).
+2. **Urban and rural.** Each province's totals split between city districts and counties given
+   the province's city share of the population (:data:`CITY_SHARE`), with one city/county
+   ratio per resource chosen so that the national city and county figures have the ratio of the
+   NHC bulletin (beds 8.81 vs 4.95 per 1,000 in 2020).
 3. **Institutions.** National counts by level are spread over provinces by a multinomial draw
    (tertiary hospitals leaning to provinces with more doctors, township health centres to rural
    population, community health centres to city population); ownership and urban location are
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
 
 from healthlab.errors import InvalidParameterError
 from healthlab.synth._blocks import check_seed
@@ -142,7 +144,13 @@ def _province_targets(year: int) -> pd.DataFrame:
         # Normalise so the national total is exact for the national per-1,000 figure.
         total *= nat[f"{what}_per_1000"] * pop.sum() / 1000 / total.sum()
         urban, rural = URBAN_RURAL_2020[what]
-        gap = urban / rural
+        # The city/county gap within provinces, solved so the national city share is exact.
+        want = _CITY_NATIONAL * urban / (_CITY_NATIONAL * urban + (1 - _CITY_NATIONAL) * rural)
+
+        def city_share(gap, total=total, want=want):
+            return (total * city * gap / (city * gap + 1 - city)).sum() / total.sum() - want
+
+        gap = brentq(city_share, 0.1, 100.0)
         prov[f"{what}_city"] = total * city * gap / (city * gap + 1 - city)
         prov[f"{what}_county"] = total - prov[f"{what}_city"]
     return prov

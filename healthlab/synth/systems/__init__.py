@@ -303,7 +303,7 @@ def connect_duckdb(paths: dict, connection=None):
     Examples
     --------
     >>> con, route = connect_duckdb(hs.paths)  # doctest: +SKIP
-    >>> con.sql('select count(*) from renmin."患者信息"').fetchone()  # doctest: +SKIP
+    >>> con.execute('select count(*) from renmin."患者信息"').fetchone()  # doctest: +SKIP
     """
     import duckdb
 
