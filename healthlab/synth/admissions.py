@@ -156,3 +156,9 @@ def make_admissions_series(
     if provinces is not None:
         out = out[out["province"].isin(provinces)]
     return out.sort_values(["province_code", "date"]).reset_index(drop=True)
+
+
+def admissions_million(tables, *, year: int) -> float:
+    """National admissions of ``year`` in millions (a calibration statistic of the card)."""
+    s = tables["admissions"] if not isinstance(tables, pd.DataFrame) else tables
+    return float(s.loc[s["year"] == year, "admissions"].sum() / 1e6)

@@ -340,3 +340,38 @@ def province_resources(facilities: pd.DataFrame, *, year: int = 2020) -> pd.Data
     for what in ("beds", "doctors", "nurses"):
         out[f"{what}_per_1000"] = out[what] / out["population"] * 1000
     return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- card statistics
+
+
+def _frame(tables) -> pd.DataFrame:
+    return tables["facilities"] if not isinstance(tables, pd.DataFrame) else tables
+
+
+def resource_per_1000(tables, *, resource: str, province: str | None = None, year: int = 2020):
+    """Beds, doctors or nurses per 1,000 population, nationally or in one province.
+
+    A calibration statistic of the ``facilities`` card: ``tables`` maps ``"facilities"`` to the
+    frame of :func:`make_facilities`. Nationally, the denominator is the population of the
+    provinces present.
+    """
+    r = province_resources(_frame(tables), year=year)
+    if province is not None:
+        r = r[r["province"] == province]
+    return float(r[resource].sum() / r["population"].sum() * 1000)
+
+
+def institution_count(tables, *, levels) -> float:
+    """Number of institutions of the given levels (a calibration statistic)."""
+    levels = [levels] if isinstance(levels, str) else list(levels)
+    return float(_frame(tables)["level"].isin(levels).sum())
+
+
+def city_county_ratio(tables, *, resource: str, year: int = 2020) -> float:
+    """City over county ``resource`` per 1,000, with the city share of the population of 2020."""
+    f = _frame(tables)
+    pop = province_resources(f, year=year)["population"].sum()
+    by = f.groupby("urban")[resource].sum()
+    city = _CITY_NATIONAL * pop
+    return float((by.get(True, 0) / city) / (by.get(False, 0) / (pop - city)))

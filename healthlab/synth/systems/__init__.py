@@ -336,3 +336,17 @@ def connect_duckdb(paths: dict, connection=None):
         finally:
             src.close()
     return con, route
+
+
+# --------------------------------------------------------------------------- card statistics
+
+
+def noise_rate(tables, *, kind: str) -> float:
+    """Share of patient records with identifier error ``kind`` (a calibration statistic)."""
+    return float(tables["noise"][kind].mean())
+
+
+def surname_share(tables, *, surname: str = "王") -> float:
+    """Percent of the City People's Hospital's patients with ``surname`` (in characters)."""
+    names = tables["renmin_patients"]["姓名"].astype("string")
+    return float(names.str.startswith(surname).mean() * 100)
