@@ -19,7 +19,8 @@ China's numbering plan begin with ``13`` to ``19``, and the ``10`` block is held
 service codes, so no subscriber has one.
 
 **Addresses** are a street, number, building and room in the person's district, in characters
-(``address``) and in pinyin (``address_pinyin``).
+(``address``) and in pinyin (``address_pinyin``); district labels of the form ``51-R41`` are
+given synthetic names (:func:`district_names`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from healthlab.synth._reference import load_provinces
 __all__ = [
     "P_SINGLE",
     "check_character",
+    "district_names",
     "given_name_table",
     "make_addresses",
     "make_identities",
@@ -58,6 +60,24 @@ _STREETS = pd.DataFrame(
         "py": ["Renmin", "Jiefang", "Jianshe", "Zhongshan", "Heping", "Xinhua", "Shengli"]
         + ["Changjiang", "Huanghe", "Chaoyang", "Wenhua", "Guangming", "Xingfu", "Tuanjie"]
         + ["Qingnian", "Dongfeng", "Gongye", "Youyi", "Xuefu", "Yingbin"],
+    }
+)
+# Synthetic district names: a stem, and past the first twenty a direction; 区 (district) for
+# city districts and 县 (county) for counties.
+_STEMS = pd.DataFrame(
+    {
+        "zh": ["东城", "西湖", "南山", "北塘", "新华", "长安", "青山", "白云", "河东", "清水"]
+        + ["龙泉", "金山", "平安", "永宁", "安定", "太平", "宁远", "德化", "兴隆", "广宁"],
+        "py": ["Dongcheng", "Xihu", "Nanshan", "Beitang", "Xinhua", "Chang'an", "Qingshan"]
+        + ["Baiyun", "Hedong", "Qingshui", "Longquan", "Jinshan", "Ping'an", "Yongning"]
+        + ["Anding", "Taiping", "Ningyuan", "Dehua", "Xinglong", "Guangning"],
+    }
+)
+_DIRECTION = pd.DataFrame(
+    {
+        "zh": ["", "东", "西", "南", "北", "新", "中", "上", "下", "前"],
+        "py": ["", " East", " West", " South", " North", " New", " Central", " Upper", " Lower"]
+        + [" Front"],
     }
 )
 _SUFFIX = pd.DataFrame({"zh": ["路", "街", "大道"], "py": ["Road", "Street", "Avenue"]})
@@ -174,6 +194,33 @@ def _draw_given(rng, n, sex_m, cohort) -> tuple[np.ndarray, np.ndarray]:
     return g["char"].to_numpy(object)[idx], g["pinyin"].to_numpy(object)[idx]
 
 
+def district_names(district) -> tuple[np.ndarray, np.ndarray]:
+    """Readable names, in characters and pinyin, for district labels such as ``"51-R41"``.
+
+    A label ``<province>-<C|R><n>`` (city district or rural county number ``n``) becomes a
+    synthetic name such as ``青山区`` / ``Qingshan District`` or ``龙泉东县`` / ``Longquan East
+    County``; any other label is kept as it is.
+    """
+    labels = pd.Series(district).astype("string").fillna("")
+    parts = labels.str.extract(r"^\d+-([CR])(\d+)$")
+    ok = parts[0].notna().to_numpy()
+    n = pd.to_numeric(parts[1], errors="coerce").fillna(0).to_numpy(int)
+    stem, way = n % len(_STEMS), (n // len(_STEMS)) % len(_DIRECTION)
+    city = (parts[0] == "C").fillna(False).to_numpy(bool)
+    zh = (
+        _STEMS["zh"].to_numpy(object)[stem]
+        + _DIRECTION["zh"].to_numpy(object)[way]
+        + np.where(city, "区", "县")
+    )
+    py = (
+        _STEMS["py"].to_numpy(object)[stem]
+        + _DIRECTION["py"].to_numpy(object)[way]
+        + np.where(city, " District", " County")
+    )
+    raw = labels.to_numpy(object)
+    return np.where(ok, zh, raw), np.where(ok, py, raw)
+
+
 def make_addresses(province_code, district, rng: np.random.Generator):
     """Random street addresses in the given districts: (characters, pinyin) arrays.
 
@@ -185,14 +232,14 @@ def make_addresses(province_code, district, rng: np.random.Generator):
     st = rng.integers(0, len(_STREETS), n)
     sf = rng.choice(len(_SUFFIX), n, p=[0.6, 0.3, 0.1])
     num, bld, room = rng.integers(1, 400, n), rng.integers(1, 30, n), rng.integers(101, 2600, n)
-    dist = pd.Series(district).astype("string").fillna("").to_numpy(object)
+    dist, dist_py = district_names(district)
     s_num, s_bld, s_room = (pd.Series(v).astype(str).to_numpy(object) for v in (num, bld, room))
     street_zh = _STREETS["zh"].to_numpy(object)[st] + _SUFFIX["zh"].to_numpy(object)[sf]
     street_py = _STREETS["py"].to_numpy(object)[st] + " " + _SUFFIX["py"].to_numpy(object)[sf]
     address = prov.loc[code, "name_zh"].to_numpy(object) + dist + street_zh
     address = address + s_num + "号" + s_bld + "栋" + s_room + "室"
     address_py = "Room " + s_room + ", Building " + s_bld + ", No. " + s_num + " " + street_py
-    address_py = address_py + ", " + dist + ", " + prov.loc[code, "province"].to_numpy(object)
+    address_py = address_py + ", " + dist_py + ", " + prov.loc[code, "province"].to_numpy(object)
     return address, address_py
 
 

@@ -92,7 +92,8 @@ def system_dictionary(n_systems: int = len(PROFILES)) -> pd.DataFrame:
     ['renmin', 'xianyi', 'zhongxin']
     """
     _check_n(n_systems)
-    return pd.DataFrame([row for p in PROFILES[:n_systems] for row in dictionary(p)])
+    rows = [row for p in PROFILES[:n_systems] for row in dictionary(p)]
+    return pd.DataFrame(rows).astype("string")
 
 
 def _check_n(n_systems) -> int:

@@ -158,6 +158,11 @@ def build_tables(population, identities, inputs, n_systems, rates, seed):
     for c in [c for c in rec.columns if c.startswith("noise_")]:
         noise_log[c.removeprefix("noise_")] = rec[c].to_numpy(bool)
     codes = pd.concat(codes, ignore_index=True)
+    text = ["system", "table", "column", "local_value", "standard_system", "standard_value"]
+    codes = codes.astype({c: "string" for c in [*text, "meaning", "context"]})
+    codes["factor"] = codes["factor"].astype("float64")
+    truth = truth.astype({"system": "string", "local_id": "string"})
+    noise_log = noise_log.astype({"system": "string", "local_id": "string"})
     return tables, truth, pd.concat(enc_truth, ignore_index=True), codes, noise_log
 
 
@@ -205,16 +210,17 @@ def _system_tables(prof, s, rec, enc, dx, obs, rng):
          "value": value, "unit": lab["unit"].to_numpy()}
     )  # fmt: skip
     frames = {}
-    for key, (table, cols) in prof["tables"].items():
+    for key, (_table, cols) in prof["tables"].items():
         keep = {lc: col for lc, col in zip(LOGICAL[key], cols, strict=True) if col is not None}
-        frames[key] = (
-            logical[key][list(keep)].rename(columns=keep).reset_index(drop=True).astype(object)
+        frames[key] = logical[key][list(keep)].rename(columns=keep).reset_index(drop=True)
+        real = cols[2] if key == "labs" and name != "xianyi" else None
+        frames[key] = frames[key].astype(
+            {c: ("float64" if c == real else "string") for c in frames[key].columns}
         )
-        frames[key].attrs["table"] = table
     codes = _codes(prof, d, coded, o, lab)
     et = pd.DataFrame(
         {"system": name, "local_encounter_id": e_id, "encounter_id": e["encounter_id"].to_numpy()}
-    )
+    ).astype({"system": "string", "local_encounter_id": "string"})
     return frames, codes, et
 
 
