@@ -1,0 +1,5 @@
+"""Synthetic data generators: population, clinical records, and the worlds around them."""
+
+from healthlab.synth.population import make_population
+
+__all__ = ["make_population"]
