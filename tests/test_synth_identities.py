@@ -92,3 +92,20 @@ def test_reproducible_and_checked(people, ids):
         make_identities(people.drop(columns="district"))
     with pytest.raises(InvalidParameterError, match="province"):
         make_identities(people.assign(province="Atlantis").iloc[:5])
+
+
+def test_district_labels_get_readable_names():
+    from healthlab.synth.identities import district_names
+
+    zh, py = district_names(["51-C7", "51-R47", "free label", None])
+    assert zh.tolist()[:3] == ["青山区", "南山东县", "free label"]
+    assert py.tolist()[:2] == ["Qingshan District", "Nanshan East County"]
+
+
+def test_works_on_the_synthetic_population():
+    population = pytest.importorskip("healthlab.synth.population")
+    people = population.make_population(3000, seed=1)
+    ids = make_identities(people, seed=1)
+    assert valid_resident_id(ids["resident_id"]).all() and ids["resident_id"].is_unique
+    code = people["province_code"].astype(int).astype(str).str.zfill(2)
+    assert (ids["resident_id"].str[:2] == code.to_numpy()).all()

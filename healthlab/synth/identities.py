@@ -115,7 +115,9 @@ def given_name_table() -> pd.DataFrame:
 
 def check_character(body) -> np.ndarray:
     """The GB 11643 (ISO 7064 MOD 11-2) check character of each 17-digit string in ``body``."""
-    digits = np.asarray(pd.Series(body, dtype=object).str.split("").str[1:18].tolist(), int)
+    text = np.asarray(pd.Series(body, dtype=object).to_numpy(str), dtype="U17")
+    # Each character as its code point, less that of "0": the digits as integers.
+    digits = text.view(np.uint32).reshape(len(text), 17).astype(np.int64) - ord("0")
     return _CHECK[(digits * _WEIGHTS).sum(axis=1) % 11]
 
 
@@ -201,7 +203,8 @@ def district_names(district) -> tuple[np.ndarray, np.ndarray]:
     synthetic name such as ``青山区`` / ``Qingshan District`` or ``龙泉东县`` / ``Longquan East
     County``; any other label is kept as it is.
     """
-    labels = pd.Series(district).astype("string").fillna("")
+    codes, uniques = pd.factorize(pd.Series(district).astype("string").fillna(""))
+    labels = pd.Series(uniques, dtype="string")
     parts = labels.str.extract(r"^\d+-([CR])(\d+)$")
     ok = parts[0].notna().to_numpy()
     n = pd.to_numeric(parts[1], errors="coerce").fillna(0).to_numpy(int)
@@ -218,7 +221,7 @@ def district_names(district) -> tuple[np.ndarray, np.ndarray]:
         + np.where(city, " District", " County")
     )
     raw = labels.to_numpy(object)
-    return np.where(ok, zh, raw), np.where(ok, py, raw)
+    return np.where(ok, zh, raw)[codes], np.where(ok, py, raw)[codes]
 
 
 def make_addresses(province_code, district, rng: np.random.Generator):

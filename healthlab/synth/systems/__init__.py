@@ -263,6 +263,9 @@ def _write_sqlite(path: Path, system: str, frames: dict[str, pd.DataFrame]) -> P
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.unlink(missing_ok=True)
     con = sqlite3.connect(tmp)
+    # The file is a temporary one moved into place only when complete, so no journal is needed.
+    con.execute("PRAGMA journal_mode = OFF")
+    con.execute("PRAGMA synchronous = OFF")
     try:
         for logical, frame in frames.items():
             table, cols = profile["tables"][logical]
@@ -276,8 +279,10 @@ def _write_sqlite(path: Path, system: str, frames: dict[str, pd.DataFrame]) -> P
                 decl.append(f'"{c}" {types[(table, c)]}{pk}')
             con.execute(f'CREATE TABLE "{table}" ({", ".join(decl)})')
             marks = ", ".join("?" * len(cols))
-            rows = frame[cols].astype(object).where(frame[cols].notna(), None)
-            con.executemany(f'INSERT INTO "{table}" VALUES ({marks})', rows.itertuples(False))
+            columns = [
+                frame[c].astype(object).where(frame[c].notna(), None).to_numpy() for c in cols
+            ]
+            con.executemany(f'INSERT INTO "{table}" VALUES ({marks})', zip(*columns, strict=True))
             if logical != "patients":
                 ref = cols[1] if logical == "encounters" else cols[0]
                 con.execute(f'CREATE INDEX "ix_{table}_{key}" ON "{table}" ("{ref}")')

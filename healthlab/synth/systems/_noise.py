@@ -107,9 +107,9 @@ def apply_noise(rec: pd.DataFrame, script: np.ndarray, rates: dict, rng) -> pd.D
     last = pd.Series(given).str[-1].to_numpy(object)
     replaced = pd.Series(given).str[:-1].to_numpy(object) + _homophones(last, rng)
     chars_name = rec["surname"].to_numpy(object) + np.where(typo, replaced, given)
-    py = rec["name_pinyin"].astype(str).to_numpy()
-    sur_py = pd.Series(py).str.split(" ").str[0].str.upper().to_numpy(object)
-    given_py = pd.Series(py).str.split(" ").str[1].to_numpy(object)
+    py = rec["name_pinyin"].astype(str).str.split(" ", n=1, expand=True)
+    sur_py = py[0].str.upper().to_numpy(object)
+    given_py = py[1].to_numpy(object)
     if typo.any():
         arr, length = _chars(given_py)
         pos = 1 + (rng.random(n) * np.maximum(length - 1, 1)).astype(int)

@@ -85,6 +85,24 @@ _UNIT_ALIASES = {"mmol/l": "mmol/L", "umol/l": "umol/L", "µmol/l": "umol/L", "�
                  "g/dl": "g/dL"}  # fmt: skip
 
 
+def _pick_variant(keys: pd.Series, variants: pd.Series, rng) -> np.ndarray:
+    """One of the ``|``-separated variants of each key, chosen at random (vocabulary-sized work).
+
+    Keys without variants get ``None``.
+    """
+    table = variants.str.split("|").explode()
+    codes, uniques = pd.factorize(keys)
+    pos = pd.Index(table.index.unique()).get_indexer(uniques)
+    counts = table.groupby(level=0, sort=False).size()
+    starts = np.concatenate([[0], np.cumsum(counts.to_numpy())[:-1]])
+    flat = table.to_numpy(object)
+    key_pos = np.where(codes >= 0, pos[np.maximum(codes, 0)], -1) if len(uniques) else codes
+    n = np.where(key_pos >= 0, counts.to_numpy()[np.maximum(key_pos, 0)], 1)
+    pick = (rng.random(len(keys)) * n).astype(int)
+    chosen = flat[np.where(key_pos >= 0, starts[np.maximum(key_pos, 0)] + pick, 0)]
+    return np.where(key_pos >= 0, chosen, None)
+
+
 def normal_unit(units: pd.Series) -> pd.Series:
     """Units in one spelling (``mmol/l`` and ``mmol/L`` are the same unit)."""
     u = units.astype("string").str.strip()
@@ -108,12 +126,7 @@ def diagnosis_codes(icd: pd.Series, style: str, rng: np.random.Generator) -> pd.
         local = cat.map(table["local"]).fillna("X" + icd.str.replace(".", "", regex=False))
         return pd.DataFrame({"code": local.to_numpy(object), "name": zh})
     # free text: one of the variants, or "其他疾病" and the code
-    variants = cat.map(table["free"]).fillna("").str.split("|")
-    n_var = variants.str.len().fillna(1).to_numpy(int)
-    pick = (rng.random(len(icd)) * n_var).astype(int)
-    flat = np.concatenate(variants.to_numpy()) if len(icd) else np.array([], object)
-    offset = np.concatenate([[0], np.cumsum(n_var)[:-1]]) if len(icd) else np.array([], int)
-    text = flat[offset + pick].astype(object) if len(icd) else flat
+    text = _pick_variant(cat, table["free"], rng)
     text = np.where(known, text, "其他疾病" + icd.to_numpy(object))
     return pd.DataFrame({"code": None, "name": text})
 
@@ -143,10 +156,6 @@ def lab_items(loinc: pd.Series, unit: pd.Series, value: pd.Series, style: str, u
     elif style == "zh":
         item = loinc.map(table["zh"]).fillna(loinc)
     else:
-        variants = loinc.map(table["variants"]).fillna(loinc).str.split("|")
-        n_var = variants.str.len().to_numpy(int)
-        pick = (rng.random(len(loinc)) * n_var).astype(int)
-        flat = np.concatenate(variants.to_numpy()) if len(loinc) else np.array([], object)
-        offset = np.concatenate([[0], np.cumsum(n_var)[:-1]]) if len(loinc) else np.array([], int)
-        item = pd.Series(flat[offset + pick] if len(loinc) else flat, dtype=object)
+        chosen = _pick_variant(loinc, table["variants"], rng)
+        item = pd.Series(np.where(pd.isna(chosen), loinc.to_numpy(object), chosen), dtype=object)
     return pd.DataFrame({"item": item.to_numpy(object), "value": val, "unit": out_unit})
