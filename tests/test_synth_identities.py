@@ -98,8 +98,8 @@ def test_district_labels_get_readable_names():
     from healthlab.synth.identities import district_names
 
     zh, py = district_names(["51-C7", "51-R47", "free label", None])
-    assert zh.tolist()[:3] == ["青山区", "南山东县", "free label"]
-    assert py.tolist()[:2] == ["Qingshan District", "Nanshan East County"]
+    assert zh.tolist()[:3] == ["白云区", "白云西县", "free label"]
+    assert py.tolist()[:2] == ["Baiyun District", "Baiyun West County"]
 
 
 def test_works_on_the_synthetic_population():
