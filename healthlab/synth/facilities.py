@@ -5,8 +5,9 @@ below them is random:
 
 1. **Province totals.** Beds, licensed doctors and registered nurses per 1,000 for each province
    are the national figure of the year times a province index (:data:`BED_INDEX`,
-   :func:`doctor_index`), the indices rescaled so that the population-weighted national mean is
-   exactly the national figure.
+   :func:`doctor_index`: a region value times the province's own log-normal departure,
+   :data:`PROVINCE_SD`, except where a published province figure is kept), the indices rescaled
+   so that the population-weighted national mean is exactly the national figure.
 2. **Urban and rural.** Each province's totals split between city districts and counties given
    the province's city share of the population (:data:`CITY_SHARE`), with one city/county
    ratio per resource chosen so that the national city and county figures have the ratio of the
@@ -97,23 +98,37 @@ _LEVEL = pd.DataFrame(
 )
 
 
-def doctor_index(provinces: pd.DataFrame) -> np.ndarray:
+#: Log-scale standard deviation of each province's own departure from its region's value.
+PROVINCE_SD = 0.08
+
+
+def doctor_index(provinces: pd.DataFrame, jitter=None) -> np.ndarray:
     """Doctors per 1,000 of each province relative to the nation (population-weighted mean 1).
 
     Provinces with a figure keep its ratio to the 2021 national 3.04; the others take their
-    region's value times one factor chosen so that the weighted mean is exactly 1.
+    region's value times ``jitter`` (a province's own departure, 1 when omitted) times one
+    factor chosen so that the weighted mean is exactly 1, kept strictly between the lowest and
+    the highest published provinces (Jiangxi and Beijing).
     """
     known = provinces["province"].map(_DOCTORS_2021).to_numpy(float) / 3.04
     region = provinces["region"].map(_DOCTOR_REGION).to_numpy(float)
+    if jitter is not None:
+        region = region * jitter
     pop = provinces["population_2020"].to_numpy(float)
     have = ~np.isnan(known)
-    factor = (pop.sum() - (pop * known)[have].sum()) / (pop * region)[~have].sum()
-    return np.where(have, known, region * factor)
+    lo, hi = np.nanmin(known) + 0.03, np.nanmax(known[known < np.nanmax(known)]) - 0.03
+    value = region
+    for _ in range(20):  # rescale, clip, and rescale again until both hold
+        factor = (pop.sum() - (pop * known)[have].sum()) / (pop * value)[~have].sum()
+        value = np.clip(value * factor, lo, hi)
+    return np.where(have, known, value)
 
 
-def _bed_index(provinces: pd.DataFrame) -> np.ndarray:
+def _bed_index(provinces: pd.DataFrame, jitter=None) -> np.ndarray:
     raw = provinces["province"].map(BED_INDEX).fillna(provinces["region"].map(BED_INDEX))
     raw = raw.to_numpy(float)
+    if jitter is not None:
+        raw = raw * jitter
     pop = provinces["population_2020"].to_numpy(float)
     return raw * pop.sum() / (raw * pop).sum()
 
@@ -126,8 +141,12 @@ def _city_share(provinces: pd.DataFrame) -> np.ndarray:
     return np.where(have, fixed, rest)
 
 
-def _province_targets(year: int) -> pd.DataFrame:
-    """Population and exact resource totals per province and urban cell."""
+def _province_targets(year: int, rng: np.random.Generator | None = None) -> pd.DataFrame:
+    """Population and exact resource totals per province and urban cell.
+
+    With ``rng``, each province departs from its region's index by a log-normal factor
+    (:data:`PROVINCE_SD`); without it, the indices are the documented region values.
+    """
     prov = load_provinces()
     nat = national(year)
     pop = (
@@ -136,7 +155,9 @@ def _province_targets(year: int) -> pd.DataFrame:
     prov["population"] = np.round(pop).astype("int64")
     city = _city_share(prov)
     prov["city_share"] = city
-    index = {"beds": _bed_index(prov), "doctors": doctor_index(prov)}
+    jitter = [None, None] if rng is None else rng.lognormal(0.0, PROVINCE_SD, (2, len(prov)))
+    index = {"beds": _bed_index(prov, jitter[0]), "doctors": doctor_index(prov, jitter[1])}
+    prov["doctor_index"] = index["doctors"]
     index["nurses"] = (index["beds"] + index["doctors"]) / 2
     for what, idx in index.items():
         per_1000 = nat[f"{what}_per_1000"] * idx
@@ -226,12 +247,12 @@ def make_facilities(*, year: int = 2020, provinces=None, seed: int = 0) -> pd.Da
     """
     rng = np.random.default_rng(check_seed(seed))
     keep = _check(year, provinces)
-    prov = _province_targets(year)
+    prov = _province_targets(year, rng)
     counts = national(year)["counts"]
     n_prov = len(prov)
     pop = prov["population"].to_numpy(float)
     city = prov["city_share"].to_numpy()
-    doc = doctor_index(prov)
+    doc = prov["doctor_index"].to_numpy()
     lean = {
         "tertiary": pop * doc**1.5,
         "township_health_centre": pop * (1 - city),
