@@ -255,3 +255,14 @@ def test_bad_parameters_are_refused(data):
         make_hospital_systems({**clinical, "encounters": enc}, population=pop)
     with pytest.raises(InvalidParameterError, match="population"):
         make_hospital_systems(clinical)
+
+
+def test_one_to_four_systems(tmp_path):
+    pop, clinical = small_clinical(300, seed=3)
+    four = make_hospital_systems(clinical, population=pop, n_systems=4, seed=1, out=tmp_path / "4")
+    assert list(four.paths) == ["renmin", "zhongxin", "xianyi", "shequ"]
+    shequ = read_all(four.paths["shequ"])["hzxx"]
+    assert shequ["hzid"].str.fullmatch(r"SQ-\d{6}").all()
+    one = make_hospital_systems(clinical, population=pop, n_systems=1, seed=1, out=tmp_path / "1")
+    assert len(one.truth) == clinical["encounters"]["person_id"].nunique()
+    assert len(one.encounter_truth) == len(clinical["encounters"])
