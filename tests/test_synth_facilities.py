@@ -197,3 +197,17 @@ def test_admissions_totals_covid_dip_and_trend():
     pd.testing.assert_frame_equal(hubei, s[s["province"] == "Hubei"].reset_index(drop=True))
     with pytest.raises(InvalidParameterError, match="start_year"):
         make_admissions_series(start_year=1999)
+
+
+def test_facility_load_scales_and_sums(chosen, facilities):
+    out, *_ = chosen
+    enc = out.assign(length_of_stay=np.where(out["encounter_type"] == "inpatient", 9, 0))
+    load = choice.facility_load(enc, facilities, scale=1000.0)
+    assert len(load) == len(facilities)
+    n_in = (enc["encounter_type"] == "inpatient").sum()
+    assert load["admissions"].sum() == pytest.approx(1000.0 * n_in)
+    assert load["bed_days"].sum() == pytest.approx(9000.0 * n_in)
+    busy = load.groupby("level")["bed_days"].sum() / load.groupby("level")["beds"].sum()
+    assert busy["tertiary"] > busy["primary_hospital"]  # the pull of the big hospitals
+    with pytest.raises(InvalidParameterError, match="scale"):
+        choice.facility_load(enc, facilities, scale=0)

@@ -32,7 +32,14 @@ from healthlab.errors import InvalidParameterError
 from healthlab.synth._blocks import blocks, check_seed
 from healthlab.synth._reference import LEVELS, load_provinces
 
-__all__ = ["CROSS_PROVINCE", "HUBS", "LEVEL_SHARES", "assign_facilities", "home_locations"]
+__all__ = [
+    "CROSS_PROVINCE",
+    "HUBS",
+    "LEVEL_SHARES",
+    "assign_facilities",
+    "facility_load",
+    "home_locations",
+]
 
 #: Share of encounters by level of care: kind -> (city, county) -> level -> share (assumption,
 #: shaped so that hospitals take about 80% of admissions and tertiary hospitals about 45%, as the
@@ -267,3 +274,79 @@ def assign_facilities(
         out[lo:hi] = np.where(count[g] == 0, -1, chosen)
     result = pd.Series(out, index=encounters.index, name="facility_id", dtype="Int64")
     return result.mask(result < 0)
+
+
+def facility_load(
+    encounters: pd.DataFrame,
+    facilities: pd.DataFrame,
+    *,
+    scale: float,
+    days: int = 365,
+    kind_column: str | None = None,
+    los_column: str | None = None,
+) -> pd.DataFrame:
+    """Visits, admissions, bed-days and bed occupancy of each facility from routed encounters.
+
+    A synthetic population is a sample: ``scale`` people of the real population stand behind
+    each synthetic person (for example ``1_411_778_724 / n_people``), so occupancy is
+    ``scale * bed_days / (beds * days)``. Facilities without beds have no occupancy.
+
+    Parameters
+    ----------
+    encounters : pandas.DataFrame
+        With ``facility_id`` (from :func:`assign_facilities`), the kind, and for inpatients the
+        length of stay in days (``length_of_stay``, ``los`` or ``los_days``).
+    facilities : pandas.DataFrame
+        As from :func:`healthlab.synth.facilities.make_facilities`.
+    scale : float
+        Real people per synthetic person.
+    days : int
+        Days the encounters cover.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``facility_id``, ``level``, ``province``, ``beds``, ``visits``, ``admissions``,
+        ``bed_days`` (all scaled) and ``occupancy`` (a fraction; above 1 means overcrowded).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> fac = pd.DataFrame({"facility_id": [1], "level": ["tertiary"], "province": ["Beijing"],
+    ...                     "beds": [100]})
+    >>> enc = pd.DataFrame({"facility_id": [1, 1], "encounter_type": ["inpatient", "outpatient"],
+    ...                     "length_of_stay": [10, 0]})
+    >>> float(facility_load(enc, fac, scale=365.0)["occupancy"].iloc[0])
+    0.1
+    """
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or scale <= 0:
+        raise InvalidParameterError(f"scale must be a positive number, got {scale!r}")
+    kind_column = kind_column or next(
+        (c for c in ("encounter_type", "type", "setting", "kind", "visit_type") if c in encounters),
+        None,
+    )
+    los_column = los_column or next(
+        (c for c in ("length_of_stay", "los", "los_days") if c in encounters), None
+    )
+    if kind_column is None or los_column is None or "facility_id" not in encounters:
+        raise InvalidParameterError(
+            "encounters needs facility_id, a kind column and a length-of-stay column; "
+            f"it has {list(encounters.columns)}"
+        )
+    kind = encounters[kind_column].astype("string").str.lower()
+    inpatient = (kind == "inpatient").to_numpy()
+    los = pd.to_numeric(encounters[los_column], errors="coerce").fillna(0).to_numpy(float)
+    frame = pd.DataFrame(
+        {"facility_id": encounters["facility_id"].to_numpy(),
+         "visits": (~inpatient).astype(float) * scale, "admissions": inpatient * scale,
+         "bed_days": np.where(inpatient, los, 0.0) * scale}
+    )  # fmt: skip
+    load = frame.groupby("facility_id").sum()
+    out = facilities[["facility_id", "level", "province", "beds"]].merge(
+        load, left_on="facility_id", right_index=True, how="left"
+    )
+    out[["visits", "admissions", "bed_days"]] = out[["visits", "admissions", "bed_days"]].fillna(0)
+    beds = out["beds"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["occupancy"] = np.where(beds > 0, out["bed_days"].to_numpy() / (beds * days), np.nan)
+    return out.reset_index(drop=True)
