@@ -140,8 +140,11 @@ def build_tables(population, identities, inputs, n_systems, rates, seed):
     enc = enc.sort_values(["system", "date", "encounter_id"], kind="stable")
     enc["seq"] = enc.groupby("system").cumcount() + 1
     enc = enc.merge(rec[["system", "person_id", "local_id"]], on=["system", "person_id"])
-    dx = inputs["diagnoses"].merge(enc[["encounter_id", "system", "seq"]], on="encounter_id")
-    obs = inputs["observations"].merge(enc[["encounter_id", "system", "seq"]], on="encounter_id")
+    # A duplicated encounter row becomes two local encounters (as a double entry does); its
+    # diagnoses and results go with the first.
+    first = enc[["encounter_id", "system", "seq"]].drop_duplicates("encounter_id")
+    dx = inputs["diagnoses"].merge(first, on="encounter_id")
+    obs = inputs["observations"].merge(first, on="encounter_id")
     tables, codes, enc_truth = {}, [], []
     for s in range(n_systems):
         prof = PROFILES[s]
