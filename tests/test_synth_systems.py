@@ -266,3 +266,20 @@ def test_one_to_four_systems(tmp_path):
     one = make_hospital_systems(clinical, population=pop, n_systems=1, seed=1, out=tmp_path / "1")
     assert len(one.truth) == clinical["encounters"]["person_id"].nunique()
     assert len(one.encounter_truth) == len(clinical["encounters"])
+
+
+def test_cached_tables_write_the_same_databases(data, systems, tmp_path):
+    from healthlab.synth.systems import write_hospital_systems
+
+    pop, clinical = data
+    tables = make_hospital_system_tables(pop, clinical, seed=0)
+    again = write_hospital_systems(tables, out=tmp_path)
+    for name in systems.paths:
+        a, b = read_all(systems.paths[name]), read_all(again.paths[name])
+        for t in a:
+            pd.testing.assert_frame_equal(
+                a[t].sort_values(a[t].columns[0]).reset_index(drop=True),
+                b[t].sort_values(b[t].columns[0]).reset_index(drop=True),
+            )
+    with pytest.raises(InvalidParameterError, match="hospital_systems"):
+        write_hospital_systems({"truth": tables["truth"]})

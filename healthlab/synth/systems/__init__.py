@@ -39,6 +39,7 @@ __all__ = [
     "make_hospital_system_tables",
     "make_hospital_systems",
     "system_dictionary",
+    "write_hospital_systems",
 ]
 
 
@@ -62,7 +63,7 @@ class HospitalSystems:
     noise : pandas.DataFrame
         ``system``, ``local_id`` and one bool column per kind of identifier error made.
     rates : dict
-        The error rates used.
+        The error rates used (as observed, for systems written from cached tables).
     dictionary : pandas.DataFrame
         Every column of every system: ``system``, ``table``, ``column``, ``type``,
         ``description``.
@@ -247,6 +248,63 @@ def make_hospital_systems(
         dictionary=dictionary_frame,
         folder=folder,
         tables=tables,
+    )
+
+
+def write_hospital_systems(tables, *, out=None) -> HospitalSystems:
+    """Write tables of the ``hospital_systems`` dataset as SQLite databases and truth files.
+
+    The catalogue caches the systems as Parquet tables; this turns a loaded dataset (or the dict
+    :func:`make_hospital_system_tables` returns) back into the SQLite files and truth folder
+    :func:`make_hospital_systems` writes, without building them again.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        ``<system>_<patients|encounters|diagnoses|labs>``, ``truth``, ``encounter_truth``,
+        ``codes``, ``noise`` and ``dictionary``; a :class:`healthlab.datasets.Dataset` works.
+    out : str or path-like, optional
+        Folder to write into; a new temporary folder when omitted.
+
+    Returns
+    -------
+    HospitalSystems
+
+    Examples
+    --------
+    >>> from healthlab import datasets
+    >>> ds = datasets.load("hospital_systems", size="tiny")  # doctest: +SKIP
+    >>> hs = write_hospital_systems(ds)  # doctest: +SKIP
+    """
+    get = tables.__getitem__
+    try:
+        dictionary_frame = get("dictionary")
+        systems = list(dict.fromkeys(dictionary_frame["system"].astype(str)))
+        frames = {s: {k: get(f"{s}_{k}") for k in LOGICAL} for s in systems}
+        truths = {k: get(k) for k in ("truth", "encounter_truth", "codes", "noise")}
+    except KeyError as err:
+        raise InvalidParameterError(
+            f"tables lack {err}; pass the tables of the hospital_systems dataset"
+        ) from None
+    folder = Path(tempfile.mkdtemp(prefix="healthlab-systems-")) if out is None else Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {s: _write_sqlite(folder / f"{s}.sqlite", s, f) for s, f in frames.items()}
+    (folder / "truth").mkdir(exist_ok=True)
+    for fname, frame in (("patients", truths["truth"]), ("encounters", truths["encounter_truth"]),
+                         ("codes", truths["codes"]), ("noise", truths["noise"]),
+                         ("dictionary", dictionary_frame)):  # fmt: skip
+        _write_csv(frame, folder / "truth" / f"{fname}.csv")
+    rates = {k: float(truths["noise"][k].mean()) for k in NOISE if k in truths["noise"]}
+    return HospitalSystems(
+        paths=paths,
+        truth=truths["truth"],
+        encounter_truth=truths["encounter_truth"],
+        codes=truths["codes"],
+        noise=truths["noise"],
+        rates=rates,
+        dictionary=dictionary_frame,
+        folder=folder,
+        tables=frames,
     )
 
 
