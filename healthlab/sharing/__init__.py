@@ -12,12 +12,14 @@ exchanged one patient at a time as FHIR R4B (:func:`to_fhir_bundle`,
 from healthlab.sharing.evaluate import linkage_quality
 from healthlab.sharing.federated import compare_federated, federated_logistic, federated_summary
 from healthlab.sharing.fhir import read_fhir_bundle, to_fhir_bundle
+from healthlab.sharing.harmonise import harmonise
 from healthlab.sharing.link import link_systems
 
 __all__ = [
     "compare_federated",
     "federated_logistic",
     "federated_summary",
+    "harmonise",
     "link_systems",
     "linkage_quality",
     "read_fhir_bundle",

@@ -81,7 +81,9 @@ def to_fhir_bundle(tables, person_id: int):
 
     if not isinstance(tables, dict):
         names = ("person", "visit_occurrence", "condition_occurrence", "measurement")
-        tables = {t: tables.table(t).df() for t in names}
+        con = tables
+        tables = {t: con.execute(f"SELECT * FROM {t} WHERE person_id = ?", [person_id]).df()
+                  for t in names}  # fmt: skip
     person = _rows(tables, "person", person_id)
     if len(person) != 1:
         raise InvalidParameterError(

@@ -1,0 +1,166 @@
+"""Harmonisation of tiny hospital systems into OMOP tables, checked against the ground truth."""
+
+import copy
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from healthlab.sharing import link_systems, read_fhir_bundle, to_fhir_bundle
+from healthlab.sharing.example import make_city_clinical, make_city_systems
+from healthlab.sharing.harmonise import harmonise
+from healthlab.sharing.omop import OMOP_TABLES, load_vocabulary
+from healthlab.sharing.spec import MappingError, load_mapping
+
+N = 1200
+
+
+@pytest.fixture(scope="module")
+def systems(tmp_path_factory):
+    return make_city_systems(N, seed=5, out=tmp_path_factory.mktemp("sys"))
+
+
+@pytest.fixture(scope="module")
+def clinical():
+    return make_city_clinical(N, seed=5)
+
+
+@pytest.fixture(scope="module")
+def omop(systems):
+    return harmonise(systems.paths)
+
+
+def _visits(h, systems):
+    """Each OMOP visit with the clinical encounter it came from."""
+    v = h.table("visit_occurrence")
+    v[["system", "local_encounter_id"]] = v["visit_source_value"].str.split(":", n=1, expand=True)
+    truth = systems.encounter_truth.astype({"local_encounter_id": str})
+    key = ["system", "local_encounter_id"]
+    return v.merge(truth, on=key, how="left", validate="one_to_one")
+
+
+def test_tables_and_counts(omop, systems, clinical):
+    con = omop.connection
+    for table, cols in OMOP_TABLES.items():
+        assert con.table(table).columns == list(cols)
+    assert con.sql("select count(*) from person").fetchall()[0][0] == len(systems.truth)
+    assert con.sql("select count(*) from drug_exposure").fetchall()[0][0] == 0
+    # Every encounter has a parseable date: all are visits, each from one encounter.
+    v = _visits(omop, systems)
+    assert len(v) == len(clinical["encounters"]) and v["encounter_id"].notna().all()
+    assert v["encounter_id"].is_unique
+
+
+def test_visit_dates_and_kinds(omop, systems, clinical):
+    v = _visits(omop, systems).merge(clinical["encounters"], on="encounter_id")
+    assert (v["visit_start_date"] == v["date"]).all()
+    kind = v["encounter_type"].map({"inpatient": 9201, "outpatient": 9202, "emergency": 9203})
+    assert (v["visit_concept_id"] == kind).all()
+
+
+def test_conditions_against_truth(omop, systems, clinical):
+    c = omop.table("condition_occurrence")
+    v = _visits(omop, systems)[["visit_occurrence_id", "encounter_id"]]
+    c = c.merge(v, on="visit_occurrence_id").merge(clinical["diagnoses"], on="encounter_id")
+    concept = load_vocabulary()["concept"].set_index("concept_id")["concept_code"]
+    mapped = c["condition_concept_id"] != 0
+    assert (c.loc[mapped, "condition_concept_id"].map(concept)
+            == c.loc[mapped, "icd10"].str[:3]).all()  # fmt: skip
+    # Only the code outside the vocabulary stays unmapped, and every such row is reported.
+    assert set(c.loc[~mapped, "icd10"].str[:3]) == {"Q21"}
+    r = omop.report[omop.report["problem"] == "unmapped code"]
+    assert r["rows"].sum() == (~mapped).sum()
+    assert set(r["system"]) == set(systems.paths)
+
+
+def test_measurements_converted(omop, systems, clinical):
+    m = omop.table("measurement")
+    v = _visits(omop, systems)[["visit_occurrence_id", "encounter_id"]]
+    m = m.merge(v, on="visit_occurrence_id")
+    concept = load_vocabulary()["concept"].set_index("concept_id")["concept_code"]
+    m["loinc"] = m["measurement_concept_id"].map(concept)
+    obs = clinical["observations"]
+    key = ["encounter_id", "loinc"]
+    # Compare where an encounter has one result per item (no ambiguity in the join).
+    one = obs[~obs.duplicated(key, keep=False)]
+    both = m.merge(one, on=key, suffixes=("", "_true"))
+    ok = both["value_as_number"].notna()
+    np.testing.assert_allclose(both.loc[ok, "value_as_number"], both.loc[ok, "value"], rtol=0.01)
+    # mg/dL results of the central hospital came back to mmol/L.
+    zx = both[ok & both["unit_source_value"].eq("mg/dL")]
+    assert len(zx) > 0
+    # Values entered 100 times too large are kept empty and reported, not dropped.
+    bad = both["value"] * 1.0 > both["loinc"].map(
+        load_vocabulary()["measurement"].set_index("loinc")["plausible_high"]
+    )
+    assert both.loc[bad, "value_as_number"].isna().all()
+    reported = omop.report.query("problem == 'impossible value' and column in "
+                                 "['结果', 'result_value', 'jieguo']")["rows"].sum()  # fmt: skip
+    assert reported == m["value_as_number"].isna().sum() > 0
+
+
+def test_links_merge_persons(systems):
+    links = link_systems(systems.paths, method="deterministic")
+    h = harmonise(systems.paths, links=links)
+    n = h.connection.sql("select count(*) from person").fetchall()[0][0]
+    assert n == links["cluster_id"].nunique()
+    src = h.table("source_record")
+    assert len(src) == len(systems.truth) and src["person_id"].nunique() == n
+
+
+def test_database_file_and_fhir(systems, tmp_path, omop):
+    path = tmp_path / "omop.duckdb"
+    harmonise(systems.paths, database=path)
+    con = duckdb.connect(str(path), read_only=True)
+    assert con.sql("select count(*) from measurement").fetchall()[0][0] > 0
+    pid = con.sql("select person_id from measurement limit 1").fetchall()[0][0]
+    bundle = to_fhir_bundle(con, pid)
+    back = read_fhir_bundle(bundle.model_dump_json())
+    want = con.execute("select * from measurement where person_id = ?", [pid]).df()
+    assert sorted(back["measurement"]["measurement_id"]) == sorted(want["measurement_id"])
+    con.close()
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_missing_column_names_system_table_column(systems):
+    spec = copy.deepcopy(load_mapping("zhongxin"))
+    spec["measurement"]["value"] = {"column": "result_val"}
+    with pytest.raises(MappingError, match=r"zhongxin.*lab_results.*result_val"):
+        harmonise(systems.paths, mappings={"zhongxin": spec})
+
+
+def test_missing_table(systems):
+    spec = copy.deepcopy(load_mapping("renmin"))
+    spec["visit"]["table"] = "门诊记录"
+    with pytest.raises(MappingError, match=r"renmin.*门诊记录"):
+        harmonise(systems.paths, mappings={"renmin": spec})
+
+
+def test_unit_without_conversion(systems):
+    spec = copy.deepcopy(load_mapping("zhongxin"))
+    spec["measurement"]["unit"]["convert"] = ["mg/dL", "grains/L"]
+    with pytest.raises(MappingError, match=r"zhongxin.*lab_results.*result_unit.*grains/L"):
+        harmonise(systems.paths, mappings={"zhongxin": spec})
+
+
+def test_unconverted_unit_is_reported(systems):
+    # Forgetting a conversion the data needs is not an error, but no value is left unchecked.
+    spec = copy.deepcopy(load_mapping("zhongxin"))
+    spec["measurement"]["unit"]["convert"] = ["g/dL"]
+    h = harmonise({"zhongxin": systems.paths["zhongxin"]}, mappings={"zhongxin": spec})
+    r = h.report[h.report["problem"] == "unit without conversion"]
+    assert len(r) > 0 and r["value"].str.startswith("mg/dL").all()
+    m = h.table("measurement")
+    assert m.loc[m["unit_source_value"] == "mg/dL", "value_as_number"].isna().all()
+    assert r["rows"].sum() == (m["unit_source_value"] == "mg/dL").sum()
+
+
+def test_unmapped_local_code_reported(systems):
+    spec = copy.deepcopy(load_mapping("zhongxin"))
+    del spec["condition"]["code"]["map"]["HTN01"]
+    h = harmonise({"zhongxin": systems.paths["zhongxin"]}, mappings={"zhongxin": spec})
+    r = h.report.set_index(["problem", "value"])["rows"]
+    c = h.table("condition_occurrence")
+    assert r[("unmapped code", "HTN01")] == (c["condition_source_value"] == "HTN01").sum() > 0
+    assert pd.api.types.is_integer_dtype(h.report["rows"])
