@@ -1,5 +1,6 @@
 """Synthetic data generators: population, clinical records, and the worlds around them."""
 
+from healthlab.synth.clinical import make_clinical
 from healthlab.synth.population import make_population
 
-__all__ = ["make_population"]
+__all__ = ["make_clinical", "make_population"]

@@ -225,3 +225,197 @@ UNINSURED = {"young_adult": 0.07, "other": 0.02}
 #: the 2020 population (assumption; the NBS publishes quintile means, not their drivers).
 INCOME_SCORE = {"urban": 0.9, "education": 0.35, "employee": 0.4, "prime_age": 0.2}
 INCOME_CUTS = (0.405, 1.156, 1.81, 2.573)
+
+# =========================================================================== clinical records
+
+#: Outpatient and emergency visits per resident by year. 2021 and 2023 are in china.yaml
+#: (6.0, 6.8); 2022 and 2024 are its visits_billion over the year-end population (derived);
+#: 2020: NHC bulletin 2020, 7.74 billion visits / 1.412 billion (secondary).
+VISITS_PER_RESIDENT = {2020: 5.48, 2022: 5.96, 2024: 7.21}
+
+#: Admissions per resident: china.yaml admissions over population for 2022-2023; 2020-2021 from
+#: the NHC bulletins (healthlab.synth._reference.ADMISSIONS_MILLION); 2024 keeps 2023's rate
+#: (assumption: not in the files read).
+ADMISSION_POPULATION_MILLION = {2020: 1411.78, 2021: 1412.60, 2022: 1411.75, 2023: 1409.67,
+                                2024: 1409.67}  # fmt: skip
+
+#: Hospital average length of stay (days): 2022-2023 china.yaml; 2020 9.5 and 2021 9.2 from the
+#: NHC bulletins (secondary); 2024 keeps 2023 (assumption).
+ALOS = {2020: 9.5, 2021: 9.2, 2024: 8.8}
+
+#: Cost per episode (yuan) of outpatient visits and admissions: 2023 china.yaml; 2020-2022 NHC
+#: bulletins (secondary): 324.4/9,848.4, 329.2/9,923.8, 342.7/10,021.0; 2024 keeps 2023.
+COST = {2020: (324.4, 9848.4), 2021: (329.2, 9923.8), 2022: (342.7, 10021.0)}
+
+#: Share of visits that are emergency visits (assumption: about 4% of outpatient and emergency
+#: visits in the NHC yearbooks' hospital tables).
+EMERGENCY_SHARE = 0.04
+
+#: Relative visit rate by age band (upper bound exclusive): U-shaped, children and the old
+#: visit most (assumption in the shape of the National Health Services Survey 2018 two-week
+#: visit rates). Women visit 10% more. Urban residents 15% more, the uninsured 40% less.
+VISIT_AGE = ((5, 1.6), (15, 0.7), (45, 0.6), (65, 1.1), (80, 1.8), (200, 2.0))
+VISIT_FEMALE = 1.1
+VISIT_URBAN = 1.15
+VISIT_UNINSURED = 0.6
+#: Extra visits per person-year relative to the base, by condition (assumption).
+VISIT_CONDITION = {"hypertension": 0.5, "diabetes": 0.8, "copd": 0.6, "ihd": 0.7,
+                   "stroke": 0.6, "cancer": 2.0, "ckd": 0.7, "dementia": 0.3,
+                   "adl_disabled": 0.3}  # fmt: skip
+#: Gamma frailty of visit and admission rates (shape; mean 1): heavy users exist.
+RATE_FRAILTY_SHAPE = 2.0
+
+#: Relative admission rate by age band (assumption: National Health Services Survey 2018
+#: hospitalisation rates rise from about 5% a year in young adults to over 30% at 75+), plus
+#: births: women aged 20-39 have 0.10 extra admissions a year.
+ADMIT_AGE = ((5, 0.7), (15, 0.2), (45, 0.35), (65, 0.8), (80, 1.8), (200, 2.6))
+ADMIT_BIRTH = 0.10
+ADMIT_UNINSURED = 0.7
+#: Log relative admission rate by condition (assumption).
+ADMIT_LOG_RR = {"hypertension": 0.2, "diabetes": 0.4, "copd": 0.6, "ihd": 0.6, "stroke": 0.6,
+                "cancer": 1.5, "ckd": 0.6, "dementia": 0.4, "adl_disabled": 0.5}  # fmt: skip
+#: Expected readmissions per index admission, used to size index admissions so that all
+#: admissions (index, readmissions, terminal) match the year's figure (tuned; assumption).
+READMISSION_ALLOWANCE = 0.125
+
+#: Length of stay: log-normal spread and log-shifts by condition and age (assumption), scaled so
+#: the mean of each block is the year's ALOS.
+LOS_LOG_SD = 0.6
+LOS_LOG_SHIFT = {"stroke": 0.35, "cancer": 0.3, "copd": 0.15, "dementia": 0.2, "old": 0.2}
+#: Cost spread (log-sd) of visits and admissions; admissions cost in proportion to LOS^0.8.
+COST_LOG_SD = {"outpatient": 0.9, "inpatient": 0.5}
+EMERGENCY_COST = 1.5
+#: Share of the bill paid by insurance (assumption in the range of the NHSA bulletins' policy
+#: reimbursement: about 70% employee and 60% resident scheme for admissions, less for visits).
+INSURED_SHARE = {"employee": (0.50, 0.72), "resident": (0.30, 0.58), "none": (0.0, 0.0)}
+
+#: Probability that a visit or admission is for one of the person's chronic conditions, as a
+#: function of how many they have: 1 - exp(-CHRONIC_PULL * count) (assumption), and the weight of
+#: each condition when choosing among them (outpatient, inpatient).
+CHRONIC_PULL = {"outpatient": 0.55, "inpatient": 0.7}
+REASON_WEIGHT = {"hypertension": (1.0, 0.6), "diabetes": (1.0, 0.7), "copd": (0.8, 1.2),
+                 "ihd": (0.8, 1.3), "stroke": (0.6, 1.3), "cancer": (1.2, 2.5), "ckd": (0.7, 0.9),
+                 "dementia": (0.4, 0.5), "adl_disabled": (0.0, 0.0)}  # fmt: skip
+
+#: ICD-10 codes of each condition: (code, label, weight outpatient, weight inpatient).
+CONDITION_ICD10 = {
+    "hypertension": (("I10", "Essential (primary) hypertension", 0.9, 0.6),
+                     ("I11.9", "Hypertensive heart disease without heart failure", 0.1, 0.4)),
+    "diabetes": (("E11.9", "Type 2 diabetes mellitus without complications", 0.8, 0.4),
+                 ("E11.65", "Type 2 diabetes mellitus with hyperglycaemia", 0.2, 0.6)),
+    "copd": (("J44.9", "Chronic obstructive pulmonary disease, unspecified", 0.9, 0.3),
+             ("J44.1", "COPD with acute exacerbation", 0.1, 0.7)),
+    "ihd": (("I25.1", "Atherosclerotic heart disease", 0.7, 0.3),
+            ("I20.9", "Angina pectoris, unspecified", 0.3, 0.4),
+            ("I21.9", "Acute myocardial infarction, unspecified", 0.0, 0.3)),
+    "stroke": (("I69.3", "Sequelae of cerebral infarction", 0.8, 0.3),
+               ("I63.9", "Cerebral infarction, unspecified", 0.2, 0.6),
+               ("I61.9", "Intracerebral haemorrhage, unspecified", 0.0, 0.1)),
+    "cancer": (("C34.9", "Malignant neoplasm of bronchus or lung", 0.25, 0.25),
+               ("C16.9", "Malignant neoplasm of stomach", 0.15, 0.15),
+               ("C22.0", "Liver cell carcinoma", 0.15, 0.15),
+               ("C18.9", "Malignant neoplasm of colon", 0.15, 0.15),
+               ("C50.9", "Malignant neoplasm of breast", 0.15, 0.15),
+               ("C15.9", "Malignant neoplasm of oesophagus", 0.15, 0.15)),
+    "ckd": (("N18.3", "Chronic kidney disease, stage 3", 0.8, 0.5),
+            ("N18.4", "Chronic kidney disease, stage 4", 0.2, 0.5)),
+    "dementia": (("F03", "Unspecified dementia", 0.6, 0.6),
+                 ("G30.9", "Alzheimer disease, unspecified", 0.4, 0.4)),
+}  # fmt: skip
+
+#: Department of each condition's encounters.
+CONDITION_DEPARTMENT = {
+    "hypertension": "cardiology", "diabetes": "endocrinology", "copd": "respiratory",
+    "ihd": "cardiology", "stroke": "neurology", "cancer": "oncology", "ckd": "nephrology",
+    "dementia": "neurology",
+}  # fmt: skip
+
+#: Acute reasons (not a chronic condition): ICD-10 code, label, department, weight for
+#: outpatient and inpatient encounters, and the ages (and sex) it applies to (assumption).
+ACUTE = (
+    ("J06.9", "Acute upper respiratory infection", "internal_medicine", 3.0, 0.0, 0, 200, None),
+    ("J18.9", "Pneumonia, unspecified", "respiratory", 0.3, 1.5, 0, 200, None),
+    ("A09", "Infectious gastroenteritis and colitis", "internal_medicine", 1.0, 0.3, 0, 200,
+     None),
+    ("K29.7", "Gastritis, unspecified", "gastroenterology", 1.0, 0.3, 15, 200, None),
+    ("M54.5", "Low back pain", "orthopaedics", 0.8, 0.1, 18, 200, None),
+    ("S72.0", "Fracture of neck of femur", "orthopaedics", 0.05, 0.5, 60, 200, None),
+    ("S93.4", "Sprain of ankle", "orthopaedics", 0.4, 0.0, 5, 200, None),
+    ("K35.8", "Acute appendicitis", "general_surgery", 0.02, 0.4, 5, 200, None),
+    ("K80.2", "Calculus of gallbladder", "general_surgery", 0.1, 0.6, 25, 200, None),
+    ("N39.0", "Urinary tract infection", "urology", 0.5, 0.2, 15, 200, None),
+    ("Z00.0", "General medical examination", "general_practice", 1.5, 0.0, 0, 200, None),
+    ("O80", "Single spontaneous delivery", "obstetrics", 0.0, 1.0, 20, 40, "F"),
+    ("Z34.9", "Supervision of normal pregnancy", "obstetrics", 0.3, 0.0, 20, 40, "F"),
+)  # fmt: skip
+#: Children's encounters not for a chronic condition go to paediatrics (under 15).
+PAEDIATRIC_AGE = 15
+#: Women aged 20-39 admitted for a reason other than a chronic condition are admitted for a
+#: delivery with this probability (so that births are about the year's births).
+DELIVERY_SHARE = 0.55
+
+#: Drugs (ATC code, name, probability of being prescribed at an encounter for the reason).
+DRUGS = {
+    "hypertension": (("C08CA01", "amlodipine", 0.55), ("C09CA01", "losartan", 0.3),
+                     ("C03AA03", "hydrochlorothiazide", 0.1), ("C07AB02", "metoprolol", 0.1)),
+    "diabetes": (("A10BA02", "metformin", 0.75), ("A10BB09", "gliclazide", 0.2),
+                 ("A10BF01", "acarbose", 0.2), ("A10AE04", "insulin glargine", 0.15)),
+    "copd": (("R03AL03", "umeclidinium and vilanterol", 0.3), ("R03BB04", "tiotropium", 0.4),
+             ("R03AK06", "salmeterol and fluticasone", 0.3)),
+    "ihd": (("B01AC06", "aspirin", 0.7), ("C10AA05", "atorvastatin", 0.6),
+            ("C07AB02", "metoprolol", 0.3), ("C01DA14", "isosorbide mononitrate", 0.25)),
+    "stroke": (("B01AC06", "aspirin", 0.6), ("C10AA05", "atorvastatin", 0.5),
+               ("B01AC04", "clopidogrel", 0.25)),
+    "cancer": (("L01BC06", "capecitabine", 0.2), ("L01XA03", "oxaliplatin", 0.2),
+               ("A04AA01", "ondansetron", 0.4)),
+    "ckd": (("C09CA01", "losartan", 0.4), ("B03XA01", "erythropoietin", 0.15),
+            ("V03AE02", "sevelamer", 0.1)),
+    "dementia": (("N06DA02", "donepezil", 0.5), ("N06DX01", "memantine", 0.2)),
+    "J06.9": (("J01CA04", "amoxicillin", 0.3), ("N02BE01", "paracetamol", 0.5)),
+    "J18.9": (("J01DD04", "ceftriaxone", 0.8), ("J01FA10", "azithromycin", 0.3)),
+    "A09": (("A07CA", "oral rehydration salts", 0.5), ("A07BC05", "diosmectite", 0.4)),
+    "K29.7": (("A02BC01", "omeprazole", 0.7),),
+    "M54.5": (("M01AE01", "ibuprofen", 0.6),),
+    "N39.0": (("J01MA02", "ciprofloxacin", 0.5), ("J01XE01", "nitrofurantoin", 0.3)),
+    "S72.0": (("B01AB05", "enoxaparin", 0.6),),
+}  # fmt: skip
+
+#: Observations (LOINC code, name, unit) and when they are taken.
+LOINC = {
+    "sbp": ("8480-6", "Systolic blood pressure", "mm[Hg]"),
+    "dbp": ("8462-4", "Diastolic blood pressure", "mm[Hg]"),
+    "bmi": ("39156-5", "Body mass index", "kg/m2"),
+    "hba1c": ("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "%"),
+    "glucose": ("1558-6", "Fasting glucose [Moles/volume] in Serum or Plasma", "mmol/L"),
+    "creatinine": ("14682-9", "Creatinine [Moles/volume] in Serum or Plasma", "umol/L"),
+    "egfr": ("62238-1", "Glomerular filtration rate/1.73 sq M.predicted (CKD-EPI)",
+             "mL/min/{1.73_m2}"),
+}  # fmt: skip
+#: Probability of blood pressure at an adult's visit (1 for visits for hypertension and at
+#: admission), of BMI at admission, of the diabetes labs at a visit for diabetes (and at admission
+#: of anyone), of the kidney labs at a visit for CKD (and at admission).
+OBSERVE = {"bp_visit": 0.3, "bmi_admission": 0.8, "diabetes_labs": 0.6, "admission_labs": 0.7,
+           "kidney_labs": 0.6}  # fmt: skip
+#: Lab values (assumption, clinical ranges): HbA1c % and fasting glucose mmol/L with and
+#: without diabetes, eGFR with and without CKD (mean, sd).
+LAB = {"hba1c": ((7.6, 1.3), (5.4, 0.35)), "glucose": ((8.6, 2.3), (5.1, 0.5)),
+       "egfr_ckd": (42.0, 11.0), "egfr_age": (110.0, -0.8, 10.0)}  # fmt: skip
+
+#: Ground-truth 30-day readmission model (logistic), the coefficients exported with the data.
+READMISSION = {"intercept": -3.3, "age_per_10y_over_65": 0.15, "male": 0.1,
+               "conditions": 0.18, "log_length_of_stay": 0.25, "copd": 0.35, "ckd": 0.3,
+               "cancer": 0.5, "dementia": 0.3, "uninsured": 0.2}  # fmt: skip
+#: Ground-truth place-of-death model: a person dying in the period dies in hospital (a terminal
+#: admission ending on the death date) with this logistic probability (assumption: about one
+#: death in eight in hospital, more in cities and with cancer, so that about 0.6% of admissions
+#: end in death, near the 0.4-0.5% hospital mortality of the NHC yearbooks (not in the reference
+#: files); many dying patients in China are discharged to die at home).
+DEATH_IN_HOSPITAL = {"intercept": -2.6, "age_per_10y_over_75": -0.25, "urban": 0.8,
+                     "cancer": 0.6, "ihd": 0.2, "stroke": 0.2, "dementia": -0.5,
+                     "uninsured": -0.6}  # fmt: skip
+
+#: Realistic mess on by default, at these rates (share of rows): missing observation values and
+#: encounter costs, exact duplicate encounter rows (with their diagnoses), miscoded dates (day and
+#: month swapped where possible, else the year mistyped), unit slips (glucose written in mg/dL
+#: and creatinine in mg/dL under the mmol/L and umol/L units).
+MESS = {"missing": 0.02, "duplicate": 0.005, "miscoded_date": 0.002, "unit_slip": 0.01}

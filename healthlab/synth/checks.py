@@ -155,8 +155,10 @@ def mean_cost(tables, *, kind: str) -> float:
 
 
 def readmission_pct(tables) -> float:
-    """Percent of index admissions followed by a readmission within 30 days."""
-    return float(100 * tables["outcomes"]["readmitted_30d"].mean())
+    """Percent of index admissions (alive at discharge) readmitted within 30 days."""
+    out = tables["outcomes"]
+    index = ~out["is_readmission"].to_numpy(bool) & ~out["died_in_hospital"].to_numpy(bool)
+    return float(100 * out["readmitted_30d"].to_numpy(bool)[index].mean())
 
 
 def in_hospital_death_pct(tables) -> float:
