@@ -68,6 +68,24 @@ def _chars_to_pinyin(names: pd.Series) -> tuple[pd.Series, pd.Series]:
     return sur_py.astype("string"), given_py.mask(given.isna())
 
 
+def _extract(values: pd.Series, pattern: str) -> pd.DataFrame:
+    """Named groups of ``pattern`` in each value (vectorised in Arrow when it can be)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        found = pc.extract_regex(pa.array(values.astype(object), type=pa.string()), pattern)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # not RE2, or no named groups
+        return values.str.extract(pattern)
+    names = [found.type.field(i).name for i in range(found.type.num_fields)]
+    invalid = ~found.is_valid().to_numpy(zero_copy_only=False)
+    out = pd.DataFrame(
+        {n: found.field(n).to_numpy(zero_copy_only=False) for n in names}, index=values.index
+    ).astype("string")
+    out.loc[invalid] = pd.NA
+    return out
+
+
 def standardise_identifiers(raw: pd.DataFrame, spec: dict, system: str) -> pd.DataFrame:
     """Identifiers of one system (columns under logical names) in the standard form.
 
@@ -116,7 +134,7 @@ def standardise_identifiers(raw: pd.DataFrame, spec: dict, system: str) -> pd.Da
     address = _text(raw["address"]) if "address" in raw else None
     pattern = field(person, "address").get("pattern")
     if address is not None and pattern:
-        parts = address.str.extract(pattern)
+        parts = _extract(address, pattern)
         if {"number", "building", "room"} <= set(parts.columns):
             key = parts["number"] + "-" + parts["building"] + "-" + parts["room"]
         else:  # groups of another pattern, joined in order; missing if any is

@@ -21,8 +21,9 @@ phone; address key; surname and birth date; full pinyin name and birth year. Eac
 blocks small, and together they miss a true pair only if every one of those fields is wrong.
 
 **Training.** ``u`` probabilities by random sampling of pairs (seeded); ``m`` probabilities by
-expectation maximisation in two sessions, blocked on resident id and on birth date, so that
-each comparison is trained in a session that does not block on it; the prior from the pairs
+expectation maximisation in two sessions, blocked on resident id and on surname and birth date
+(small blocks even at a million records), so that each comparison is trained in a session
+that does not block on it; the prior from the pairs
 that agree on the resident id.
 
 **Clustering.** Each system holds one record per patient, so pairs at or above the threshold
@@ -229,7 +230,7 @@ def probabilistic_link(
     t = linker.training
     t.estimate_probability_two_random_records_match([block_on("resident_id")], recall=0.85)
     t.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
-    for rule in (block_on("resident_id"), block_on("birth_date")):
+    for rule in (block_on("resident_id"), block_on("surname_py", "birth_date")):
         t.estimate_parameters_using_expectation_maximisation(rule)
     predict = linker.inference.predict(threshold_match_probability=0.01)
     cl = linker.clustering.cluster_using_single_best_links(

@@ -1,0 +1,110 @@
+"""Link three medium hospital systems end to end: time, peak memory and F1 of each method.
+
+Builds the hospital systems once (not timed) into a folder: from the calibrated population and
+clinical generators when ``--source clinical`` (needs ``healthlab.synth.clinical``), or from
+the small city model of :mod:`healthlab.sharing.example` (``--source city``, the default).
+Then, for each linkage method, a fresh process under ``/usr/bin/time -v`` runs the whole
+pipeline and is timed:
+
+1. read and standardise every system's identifiers through its mapping, train (probabilistic
+   only), score candidate pairs and cluster: ``link_systems(paths, method=...)``;
+2. harmonise every system's tables into OMOP in DuckDB with the linked persons:
+   ``harmonise(paths, links=...)``.
+
+Prints the time of each step, the total, the peak resident memory, and pairwise precision,
+recall and F1 against the ground truth.
+
+    python benchmarks/bench_linkage.py                       # 1,000,000 residents
+    python benchmarks/bench_linkage.py --people 100000 --methods probabilistic
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+SYSTEMS = ("renmin", "zhongxin", "xianyi")
+
+
+def build(people: int, folder: Path, source: str, seed: int) -> None:
+    t = time.perf_counter()
+    if source == "clinical":
+        from healthlab.synth.clinical import make_clinical
+        from healthlab.synth.population import make_population
+        from healthlab.synth.systems import make_hospital_systems
+
+        pop = make_population(people, seed=seed)
+        clinical = make_clinical(pop, seed=seed)
+        hs = make_hospital_systems(clinical, population=pop, n_systems=3, seed=seed, out=folder)
+    else:
+        from healthlab.sharing.example import make_city_systems
+
+        hs = make_city_systems(people, n_systems=3, seed=seed, out=folder)
+    sizes = {s: len(pd.read_csv(folder / "truth" / "patients.csv").query("system == @s"))
+             for s in SYSTEMS}  # fmt: skip
+    mb = sum(p.stat().st_size for p in hs.paths.values()) / 1e6
+    print(f"built {people:,} residents ({source}) in {time.perf_counter() - t:.1f} s: "
+          f"patient records {sizes}, {mb:.0f} MB of SQLite")  # fmt: skip
+
+
+def run(folder: Path, method: str, seed: int) -> None:
+    from healthlab.sharing import harmonise, link_systems, linkage_quality
+
+    paths = {s: folder / f"{s}.sqlite" for s in SYSTEMS}
+    t0 = time.perf_counter()
+    links = link_systems(paths, method=method, seed=seed)
+    t1 = time.perf_counter()
+    h = harmonise(paths, links=links)
+    t2 = time.perf_counter()
+    truth = pd.read_csv(folder / "truth" / "patients.csv", dtype={"local_id": str})
+    q = linkage_quality(links, truth)
+    persons = h.connection.sql("select count(*) from person").fetchall()[0][0]
+    print(f"RESULT method={method} link={t1 - t0:.1f}s harmonise={t2 - t1:.1f}s "
+          f"total={t2 - t0:.1f}s records={q['records']} people={q['people']} "
+          f"persons={persons} precision={q['precision']:.4f} recall={q['recall']:.4f} "
+          f"f1={q['f1']:.4f} problems={int(h.report['rows'].sum())}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--source", choices=["city", "clinical"], default="city")
+    parser.add_argument("--methods", default="deterministic,probabilistic,bloom")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--folder", type=Path, help="reuse (or keep) the built systems here")
+    parser.add_argument("--run", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run:
+        run(args.folder, args.run, args.seed)
+        return
+    folder = args.folder or Path(tempfile.mkdtemp(prefix="healthlab-bench-linkage-"))
+    try:
+        if not (folder / "truth" / "patients.csv").exists():
+            build(args.people, folder, args.source, args.seed)
+        for method in args.methods.split(","):
+            cmd = ["/usr/bin/time", "-v", sys.executable, __file__, "--run", method,
+                   "--folder", str(folder), "--seed", str(args.seed)]  # fmt: skip
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            result = re.search(r"RESULT .*", proc.stdout)
+            peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+            wall = re.search(r"Elapsed \(wall clock\) time.*: (\S+)", proc.stderr)
+            if result is None:
+                print(proc.stdout[-2000:], proc.stderr[-4000:])
+                continue
+            print(f"{result.group(0)} wall={wall.group(1) if wall else '?'} "
+                  f"peak_rss={int(peak.group(1)) / 1024:.0f}MB")  # fmt: skip
+    finally:
+        if args.folder is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
