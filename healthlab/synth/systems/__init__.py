@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -79,7 +79,6 @@ class HospitalSystems:
     rates: dict
     dictionary: pd.DataFrame
     folder: Path
-    tables: dict = field(default_factory=dict, repr=False)
 
 
 def system_dictionary(n_systems: int = len(PROFILES)) -> pd.DataFrame:
@@ -108,7 +107,7 @@ def _check_n(n_systems) -> int:
     return n_systems
 
 
-def _build(clinical, population, identities, n_systems, noise, seed):
+def _make(clinical, population, identities, n_systems, noise, seed, sink=None):
     seed = check_seed(seed)
     _check_n(n_systems)
     rates = check_noise(noise)
@@ -116,7 +115,7 @@ def _build(clinical, population, identities, n_systems, noise, seed):
     if identities is None:
         identities = make_identities(population, seed=seed)
     tables, truth, enc_truth, codes, noise_log = build_tables(
-        population, identities, inputs, n_systems, rates, seed
+        population, identities, inputs, n_systems, rates, seed, sink=sink
     )
     return tables, truth, enc_truth, codes, noise_log, rates
 
@@ -154,7 +153,7 @@ def make_hospital_system_tables(
     -------
     dict of str to pandas.DataFrame
     """
-    tables, truth, enc_truth, codes, noise_log, _ = _build(
+    tables, truth, enc_truth, codes, noise_log, _ = _make(
         clinical, population, None, n_systems, noise, seed
     )
     out = {f"{s}_{k}": frame for s, frames in tables.items() for k, frame in frames.items()}
@@ -226,13 +225,16 @@ def make_hospital_systems(
     >>> sorted(hs.paths), len(hs.truth) >= 2
     (['renmin', 'xianyi', 'zhongxin'], True)
     """
-    tables, truth, enc_truth, codes, noise_log, rates = _build(
-        clinical, population, identities, n_systems, noise, seed
-    )
     folder = Path(tempfile.mkdtemp(prefix="healthlab-systems-")) if out is None else Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {name: _write_sqlite(folder / f"{name}.sqlite", name, frames)
-             for name, frames in tables.items()}  # fmt: skip
+    paths = {}
+
+    def sink(name, frames):  # write each system as soon as it is made, then let it go
+        paths[name] = _write_sqlite(folder / f"{name}.sqlite", name, frames)
+
+    _, truth, enc_truth, codes, noise_log, rates = _make(
+        clinical, population, identities, n_systems, noise, seed, sink=sink
+    )
     dictionary_frame = system_dictionary(n_systems)
     (folder / "truth").mkdir(exist_ok=True)
     for fname, frame in (("patients", truth), ("encounters", enc_truth), ("codes", codes),
@@ -247,7 +249,6 @@ def make_hospital_systems(
         rates=rates,
         dictionary=dictionary_frame,
         folder=folder,
-        tables=tables,
     )
 
 
@@ -304,7 +305,6 @@ def write_hospital_systems(tables, *, out=None) -> HospitalSystems:
         rates=rates,
         dictionary=dictionary_frame,
         folder=folder,
-        tables=frames,
     )
 
 
@@ -312,6 +312,10 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     frame.to_csv(tmp, index=False, encoding="utf-8")
     os.replace(tmp, path)
+
+
+#: Rows converted to Python objects and inserted at a time when writing SQLite.
+_CHUNK = 100_000
 
 
 def _write_sqlite(path: Path, system: str, frames: dict[str, pd.DataFrame]) -> Path:
@@ -337,10 +341,14 @@ def _write_sqlite(path: Path, system: str, frames: dict[str, pd.DataFrame]) -> P
                 decl.append(f'"{c}" {types[(table, c)]}{pk}')
             con.execute(f'CREATE TABLE "{table}" ({", ".join(decl)})')
             marks = ", ".join("?" * len(cols))
-            columns = [
-                frame[c].astype(object).where(frame[c].notna(), None).to_numpy() for c in cols
-            ]
-            con.executemany(f'INSERT INTO "{table}" VALUES ({marks})', zip(*columns, strict=True))
+            for lo in range(0, len(frame), _CHUNK):  # Python objects for one chunk at a time
+                part = frame.iloc[lo : lo + _CHUNK]
+                columns = [
+                    part[c].astype(object).where(part[c].notna(), None).to_numpy() for c in cols
+                ]
+                con.executemany(
+                    f'INSERT INTO "{table}" VALUES ({marks})', zip(*columns, strict=True)
+                )
             if logical != "patients":
                 ref = cols[1] if logical == "encounters" else cols[0]
                 con.execute(f'CREATE INDEX "ix_{table}_{key}" ON "{table}" ("{ref}")')

@@ -110,8 +110,12 @@ def route(population, encounters, n_systems: int, seed: int):
     return system
 
 
-def build_tables(population, identities, inputs, n_systems, rates, seed):
-    """Every system's tables (native names), the truths, and the noise log."""
+def build_tables(population, identities, inputs, n_systems, rates, seed, sink=None):
+    """Every system's tables (native names), the truths, and the noise log.
+
+    With ``sink``, each system's tables are passed to ``sink(name, frames)`` as soon as they
+    are made and not kept, so only one system's tables are in memory at a time.
+    """
     enc = inputs["encounters"].copy()
     enc["system"] = route(population, enc, n_systems, seed)
     people = population[["person_id", "sex", "birth_date", "district"]].copy()
@@ -150,7 +154,11 @@ def build_tables(population, identities, inputs, n_systems, rates, seed):
         prof = PROFILES[s]
         rng = block_rng(seed, "systems-codes", s)
         frames, code_rows, et = _system_tables(prof, s, rec, enc, dx, obs, rng)
-        tables[prof["name"]] = frames
+        if sink is None:
+            tables[prof["name"]] = frames
+        else:
+            sink(prof["name"], frames)
+            del frames
         codes += code_rows
         enc_truth.append(et)
     truth = pd.DataFrame(
