@@ -41,28 +41,31 @@ __all__ = [
     "home_locations",
 ]
 
-#: Share of encounters by level of care: kind -> (city, county) -> level -> share (assumption,
-#: shaped so that hospitals take about 80% of admissions and tertiary hospitals about 45%, as the
-#: NHC bulletins report for hospitals and primary care).
+#: Share of encounters by level of care: kind -> (city, county) -> level -> share. Assumption,
+#: shaped on the NHC bulletin of 2020 (secondary, read from reprints): of admissions, hospitals
+#: held about 80%, township health centres about 15%, community centres 1-2%, tertiary hospitals
+#: about 40%; of visits, hospitals about 43% and primary care 53%. Visits to village clinics and
+#: private clinics, which are not facilities here, go to township centres and community
+#: stations. "City" is the population's ``urban`` flag.
 LEVEL_SHARES = {
     "outpatient": {
-        "city": {"tertiary": 0.30, "secondary": 0.22, "primary_hospital": 0.05,
-                 "unrated_hospital": 0.05, "community_health_centre": 0.23,
-                 "community_health_station": 0.15},
-        "county": {"tertiary": 0.10, "secondary": 0.25, "primary_hospital": 0.08,
-                   "unrated_hospital": 0.05, "township_health_centre": 0.52},
+        "city": {"tertiary": 0.32, "secondary": 0.15, "primary_hospital": 0.04,
+                 "unrated_hospital": 0.03, "community_health_centre": 0.18,
+                 "community_health_station": 0.28},
+        "county": {"tertiary": 0.08, "secondary": 0.15, "primary_hospital": 0.04,
+                   "unrated_hospital": 0.03, "township_health_centre": 0.70},
     },
     "emergency": {
-        "city": {"tertiary": 0.45, "secondary": 0.40, "primary_hospital": 0.05,
-                 "unrated_hospital": 0.05, "community_health_centre": 0.05},
-        "county": {"tertiary": 0.20, "secondary": 0.50, "primary_hospital": 0.08,
-                   "unrated_hospital": 0.04, "township_health_centre": 0.18},
+        "city": {"tertiary": 0.50, "secondary": 0.40, "primary_hospital": 0.04,
+                 "unrated_hospital": 0.03, "community_health_centre": 0.03},
+        "county": {"tertiary": 0.20, "secondary": 0.50, "primary_hospital": 0.06,
+                   "unrated_hospital": 0.04, "township_health_centre": 0.20},
     },
     "inpatient": {
-        "city": {"tertiary": 0.55, "secondary": 0.33, "primary_hospital": 0.04,
-                 "unrated_hospital": 0.04, "community_health_centre": 0.04},
-        "county": {"tertiary": 0.35, "secondary": 0.38, "primary_hospital": 0.05,
-                   "unrated_hospital": 0.04, "township_health_centre": 0.18},
+        "city": {"tertiary": 0.56, "secondary": 0.34, "primary_hospital": 0.04,
+                 "unrated_hospital": 0.03, "community_health_centre": 0.03},
+        "county": {"tertiary": 0.20, "secondary": 0.28, "primary_hospital": 0.06,
+                   "unrated_hospital": 0.04, "township_health_centre": 0.42},
     },
 }  # fmt: skip
 
