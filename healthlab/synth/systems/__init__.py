@@ -11,6 +11,10 @@ code list, in WHO ICD-10 or in free text; lab items by Chinese name or local cod
 lipids in mmol/L or mg/dL. Each system is written as a real SQLite database. The ground truth
 (which local records are the same person, what each local value means, which errors were
 made) is returned and written beside the databases, never inside them.
+
+:func:`make_hospital_system_tables` returns the same tables as DataFrames (the catalogue's
+``hospital_systems`` dataset caches them as Parquet), :func:`write_hospital_systems` writes such
+tables back to SQLite, and :func:`connect_duckdb` opens the databases together in DuckDB.
 """
 
 from __future__ import annotations
@@ -365,7 +369,6 @@ def connect_duckdb(paths: dict, connection=None):
     DuckDB attaches each SQLite file through its ``sqlite`` extension. Where that extension
     cannot be loaded (it is downloaded on first use, so an offline machine may lack it), the
     tables are copied from SQLite into DuckDB instead: the same schemas, tables and columns.
-    The connection's ``healthlab_route`` attribute is not set; the route taken is returned.
 
     Returns
     -------
