@@ -283,3 +283,17 @@ def test_cached_tables_write_the_same_databases(data, systems, tmp_path):
             )
     with pytest.raises(InvalidParameterError, match="hospital_systems"):
         write_hospital_systems({"truth": tables["truth"]})
+
+
+def test_mistyped_ids_still_never_issued(data, tmp_path):
+    pop, clinical = data
+    hs = make_hospital_systems(
+        clinical, population=pop, noise={"resident_id_typo": 0.5}, seed=4, out=tmp_path
+    )
+    ids = pd.concat(
+        read_all(path)[next(p for p in PROFILES if p["name"] == name)["tables"]["patients"][0]]
+        .iloc[:, 4]
+        .dropna()
+        for name, path in hs.paths.items()
+    )
+    assert (ids.str[2:4] == "00").all() and (ids.str[4:6] != "00").all()

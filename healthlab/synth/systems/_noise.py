@@ -11,8 +11,9 @@ Each patient record of each system gets each kind of error independently with th
     Day and month swapped where both are 12 or less and differ; otherwise the last two digits
     of the year swapped (1985 becomes 1958); where those are equal, the day moves by one.
 ``resident_id_missing``, ``resident_id_typo``
-    The number is left empty; or one of its first 17 digits is mistyped (the check character
-    is kept, so most typos fail the check).
+    The number is left empty; or one digit of its birth date or sequence is mistyped (the
+    check character is kept, so most typos fail the check; the area code is never touched, so
+    a mistyped number is still one that was never issued).
 ``phone_missing``, ``phone_changed``
     No phone; or a different (also reserved-range) number.
 ``address_changed``
@@ -144,7 +145,7 @@ def apply_noise(rec: pd.DataFrame, script: np.ndarray, rates: dict, rng) -> pd.D
     # Resident ids.
     rid = rec["resident_id"].astype(str).to_numpy()
     arr, _ = _chars(rid)
-    pos = rng.integers(0, 17, n)
+    pos = rng.integers(6, 17, n)  # never the area code: its "00" keeps the id unissuable
     digit = rng.integers(0, 9, n).astype(str)
     cur = arr[np.arange(n), pos]
     digit = np.where(digit == cur, "9", digit)
