@@ -37,7 +37,6 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from healthlab.errors import InvalidParameterError
 from healthlab.synth import _model as M
@@ -51,6 +50,8 @@ __all__ = ["make_population", "write_population"]
 N_UNIFORM = 18
 N_NORMAL = 5
 _STREAM = "population"
+_Q_CAP = 0.999
+_MS_PER_DAY = 86_400_000
 _REGIONS = ("east", "central", "west", "northeast")
 
 
@@ -65,17 +66,6 @@ def _district_labels() -> tuple[list[str], np.ndarray]:
         labels += [f"{code}-R{i + 1:02d}" for i in range(total - city)]
     offset = np.concatenate([[0], np.cumsum(n)[:-1]])
     return labels, offset
-
-
-@cache
-def _cell_cdf(year: int, provinces: tuple | None) -> np.ndarray:
-    table = M.province_age_sex(year).copy()
-    if provinces is not None:
-        names = M.provinces()[0]
-        keep = np.isin(np.array(names), np.array(provinces))
-        table[~keep] = 0.0
-    cdf = np.cumsum(table.ravel())
-    return cdf / cdf[-1]
 
 
 @cache
@@ -106,115 +96,200 @@ def _check_provinces(provinces) -> tuple | None:
     return tuple(sorted(set(given)))
 
 
-def _block(n: int, rng: np.random.Generator, year: int, cdf: np.ndarray) -> dict:
-    """Columns of one block of ``n`` people, as numpy arrays."""
-    u = rng.random((N_UNIFORM, n))
-    z = rng.standard_normal((N_NORMAL, n))
-    cell = np.minimum(np.searchsorted(cdf, u[0], side="right"), len(cdf) - 1)
-    prov, rest = np.divmod(cell, 2 * M.N_AGES)
-    male, age = np.divmod(rest, M.N_AGES)
-    codes = M.provinces()[1]
-    # Birth date uniform in the year before the 1 January at which the person is `age`.
-    jan1 = _jan1(np.array([year]))[0]
-    born_year = year - 1 - age
-    start = _jan1(born_year)
-    birth = start + (u[1] * (_jan1(born_year + 1) - start)).astype(np.int64)
-    urban = u[2] < M.province_urban(year)[prov]
+def _alias(prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table of a discrete distribution (one uniform draws a cell in O(1))."""
+    k = len(prob)
+    scaled = prob * k / prob.sum()
+    accept = np.ones(k)
+    alias = np.arange(k)
+    small = [i for i in range(k) if scaled[i] < 1]  # built once per year: a few thousand cells
+    large = [i for i in range(k) if scaled[i] >= 1]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        accept[s], alias[s] = scaled[s], g
+        scaled[g] -= 1 - scaled[s]
+        (small if scaled[g] < 1 else large).append(g)
+    return accept, alias
+
+
+def _alpha_table(year: int) -> np.ndarray:
+    """Intercepts plus the smoking and urban terms, ``[(key * 2 + smoker) * 2 + urban, c]``."""
+    alpha = M.condition_intercepts(year).reshape(len(P.CONDITIONS), -1).T  # [key, c]
+    load = np.array([P.LOADINGS[c] for c in P.CONDITIONS])
+    s, u = np.meshgrid([0, 1], [0, 1], indexing="ij")
+    extra = s.ravel()[:, None] * load[:, 3] + u.ravel()[:, None] * load[:, 4]  # [4, c]
+    return (alpha[:, None, :] + extra[None]).reshape(-1, len(P.CONDITIONS)).astype(np.float32)
+
+
+def _death_rr_table() -> np.ndarray:
+    """Relative risk of death by the 9-bit code of conditions and smoking: ``[code * 2 + s]``."""
+    codes = np.arange(2 ** len(P.CONDITIONS))
+    bits = (codes[:, None] >> np.arange(len(P.CONDITIONS))) & 1
+    log_rr = bits @ np.array([P.DEATH_LOG_RR[c] for c in P.CONDITIONS])
+    log_rr = log_rr[:, None] + np.array([0.0, P.DEATH_LOG_RR["smoker"]])
+    return np.exp(log_rr).ravel()
+
+
+@cache
+def _tables(year: int, provinces: tuple | None) -> dict:
+    """Every lookup table one block needs, by cell, by age or by age and sex (cached)."""
+    table = M.province_age_sex(year).copy()
+    if provinces is not None:
+        keep = np.isin(np.array(M.provinces()[0]), np.array(provinces))
+        table[~keep] = 0.0
+    accept, alias = _alias(table.ravel())
+    ages = M.AGES
+    jan1 = _jan1(year - 1 - ages)
     n_d, n_city = M.districts()
     _, offset = _district_labels()
-    span = np.where(urban, n_city[prov], n_d[prov] - n_city[prov])
-    district = offset[prov] + np.where(urban, 0, n_city[prov]) + (u[3] * span).astype(np.int64)
-    smoker = u[4] < M.smoking()[male, age]
-    bmi_z = z[0]
-    bmi = np.exp(M.bmi_log_median()[male, age] + M.bmi_log_sd()[age] * bmi_z)
-    factors = (bmi_z, z[1], z[2], smoker, urban)
-    alpha = M.condition_intercepts(year)
-    conditions = {}
-    for c, name in enumerate(P.CONDITIONS):  # nine conditions, each vectorised over people
-        eta = alpha[c, male, age].copy()
-        for b, f in zip(P.LOADINGS[name], factors, strict=True):
-            if b:
-                eta += b * f
-        conditions[name] = u[5 + c] < expit(eta)
+    upper, edu_cdf = _education_cdf()
+    band = np.searchsorted(upper, ages, side="right")
+    load = np.array([P.LOADINGS[c] for c in P.CONDITIONS])
+    adult = ages >= 18
+    p_none = np.where(adult & (ages < 45), P.UNINSURED["young_adult"], P.UNINSURED["other"])
+    weights = np.array([P.EMPLOYEE_WEIGHT["rural"], P.EMPLOYEE_WEIGHT["urban"]])
+    p_emp = P.EMPLOYEE_SCALE * weights[:, None, :] * adult[None, :, None]  # [urban, age, edu]
+    return {
+        "accept": accept, "alias": alias, "n_cells": len(accept),
+        "prov_of_cell": np.arange(len(accept)) // (2 * M.N_AGES),
+        "key_of_cell": np.arange(len(accept)) % (2 * M.N_AGES),
+        "male_of_key": np.arange(2 * M.N_AGES) // M.N_AGES,
+        "age_of_key": np.arange(2 * M.N_AGES) % M.N_AGES,
+        "jan1": jan1, "days": _jan1(year - ages) - jan1, "year_jan1": _jan1(np.array([year]))[0],
+        "year_days": _jan1(np.array([year + 1]))[0] - _jan1(np.array([year]))[0],
+        "urban": M.province_urban(year),
+        "d_start": np.vstack([offset + n_city, offset]),  # [urban, province]
+        "d_span": np.vstack([n_d - n_city, n_city]).astype(float),
+        "smoking": M.smoking().ravel(),
+        "bmi_med": M.bmi_log_median().ravel(),
+        "bmi_sd": np.tile(M.bmi_log_sd(), 2),
+        "alpha": _alpha_table(year),
+        "loadings": load[:, :3].T.astype(np.float32).copy(),
+        "bits": (1 << np.arange(len(P.CONDITIONS))).astype(np.uint16),
+        "edu_cdf": np.concatenate([edu_cdf[band, 0], edu_cdf[band, 1]]).T.copy(),  # [j, row]
+        "p_none": p_none,
+        "p_emp": (1 - p_none)[None, :, None] * p_emp + p_none[None, :, None],
+        "death_rr": _death_rr_table(),
+        "q": M.death_probability(year).ravel(),
+        "region": np.array([_REGIONS.index(r) for r in M.provinces()[2]], np.int8),
+        "codes": M.provinces()[1].astype(np.int16),
+    }  # fmt: skip
+
+
+def _death_probability(q_cell: np.ndarray, key: np.ndarray, rr: np.ndarray) -> np.ndarray:
+    """Each person's death probability: the cell's times ``rr``, the cell's mean kept.
+
+    Probabilities are capped at 0.999; the excess of capped people is handed to the others of
+    their cell, so the expected deaths of every age-sex cell stay the life table's.
+    """
+    size = len(q_cell)
+    count = np.bincount(key, minlength=size)
+    q = q_cell[key] * rr * (count / np.maximum(np.bincount(key, rr, size), 1e-300))[key]
+    capped = q >= _Q_CAP
+    if not capped.any():
+        return q
+    hit = np.zeros(size, bool)
+    hit[key[capped]] = True
+    rows = np.flatnonzero(hit[key])
+    k, sub = key[rows], q[rows]
+    target = q_cell * count
+    for _ in range(4):  # a fixed few rescaling rounds over the affected cells
+        cap = sub >= _Q_CAP
+        sub = np.where(cap, _Q_CAP, sub)
+        free = np.bincount(k, np.where(cap, 0.0, sub), size)
+        fixed = _Q_CAP * np.bincount(k, cap, size)
+        sub = np.where(cap, sub, sub * ((target - fixed) / np.maximum(free, 1e-300))[k])
+    q[rows] = np.minimum(sub, _Q_CAP)
+    return q
+
+
+def draws(n: int, rng: np.random.Generator):
+    """All random numbers of a block of ``n`` people (also the benchmark's floor).
+
+    ``N_UNIFORM`` uniforms (one for the cell, eight for other traits, one per condition) and
+    ``N_NORMAL`` standard normals per person, in a fixed order.
+    """
+    n_cond = len(P.CONDITIONS)
+    u = rng.random((N_UNIFORM - n_cond, n))
+    uc = rng.random((n, n_cond), dtype=np.float32)
+    z = rng.standard_normal((n, 3), dtype=np.float32)
+    z2 = rng.standard_normal((N_NORMAL - 3, n))
+    return u, uc, z, z2
+
+
+def _block(n: int, rng: np.random.Generator, year: int, provinces) -> dict:
+    """Columns of one block of ``n`` people, as numpy arrays."""
+    t = _tables(year, provinces)
+    u, uc, z, z2 = draws(n, rng)
+    # Province, sex and age: Walker's alias method on the raked table.
+    scaled = u[0] * t["n_cells"]
+    i = scaled.astype(np.int64)
+    cell = np.where(scaled - i < t["accept"][i], i, t["alias"][i])
+    prov, key = t["prov_of_cell"][cell], t["key_of_cell"][cell]  # key = sex * N_AGES + age
+    male, age = t["male_of_key"][key], t["age_of_key"][key]
+    birth = t["jan1"][age] + (u[1] * t["days"][age]).astype(np.int64)
+    urban = u[2] < t["urban"][prov]
+    city = urban.astype(np.int64)
+    district = t["d_start"][city, prov] + (u[3] * t["d_span"][city, prov]).astype(np.int64)
+    smoker = u[4] < t["smoking"][key]
+    bmi = np.exp(t["bmi_med"][key] + t["bmi_sd"][key] * z[:, 0])
+    # Conditions: u < expit(alpha[sex, age] + loadings . factors), all nine at once.
+    eta = t["alpha"][(key * 2 + smoker) * 2 + urban]
+    for j in range(3):  # three normal factors (no BLAS: its threads cost more than they save)
+        eta += z[:, j, None] * t["loadings"][j]
+    has = uc * (1 + np.exp(-eta)) < 1
+    conditions = {name: has[:, c] for c, name in enumerate(P.CONDITIONS)}
     hyp = conditions["hypertension"]
     a, slope, sex_add, sd = P.SBP["normal"]
-    normal = np.minimum(a + slope * (age - 18) + sex_add * male + sd * z[3], 139)
+    sbp = np.minimum(a + slope * (age - 18) + sex_add * male + sd * z2[0], 139)
     a, slope, sd = P.SBP["hypertensive"]
-    sbp = np.where(hyp, a + slope * (age - 50) + sd * z[3], normal)
+    sbp = np.where(hyp, a + slope * (age - 50) + sd * z2[0], sbp)
     a, slope, sd = P.SBP["child"]
-    sbp = np.where(age < 18, a + slope * age + sd * z[3], sbp)
+    sbp = np.where(age < 18, a + slope * age + sd * z2[0], sbp)
     sbp = np.clip(np.round(sbp), 80, 240)
-    upper, edu_cdf = _education_cdf()
-    band = np.searchsorted(upper, age, side="right")
-    education = (u[14][:, None] > edu_cdf[band, urban.astype(np.int64)]).sum(axis=1)
-    education = np.minimum(education, len(P.EDUCATION) - 1)
-    adult = age >= 18
-    weights = np.array([P.EMPLOYEE_WEIGHT["rural"], P.EMPLOYEE_WEIGHT["urban"]])
-    p_emp = np.where(adult, P.EMPLOYEE_SCALE * weights[urban.astype(np.int64), education], 0.0)
-    p_none = np.where(adult & (age < 45), P.UNINSURED["young_adult"], P.UNINSURED["other"])
-    insurance = np.where(u[15] < p_none, 2, np.where(u[15] < p_none + (1 - p_none) * p_emp, 0, 1))
+    edu_row = city * M.N_AGES + age
+    education = (u[5] > t["edu_cdf"][0][edu_row]).astype(np.intp)
+    for j in range(1, len(P.EDUCATION) - 1):  # four thresholds
+        education = education + (u[5] > t["edu_cdf"][j][edu_row])
+    none = u[6] < t["p_none"][age]
+    employee = ~none & (u[6] < t["p_emp"][city, age, education])
+    insurance = np.where(none, 2, np.where(employee, 0, 1))
     s = P.INCOME_SCORE
-    score = (s["urban"] * urban + s["education"] * education + s["employee"] * (insurance == 0)
-             + s["prime_age"] * ((age >= 30) & (age < 60)) + z[4])  # fmt: skip
+    score = (s["urban"] * urban + s["education"] * education + s["employee"] * employee
+             + s["prime_age"] * ((age >= 30) & (age < 60)) + z2[1])  # fmt: skip
     quintile = np.searchsorted(np.asarray(P.INCOME_CUTS), score) + 1
     # Death: the cell probability times a relative risk, rescaled to keep the cell mean.
-    log_rr = P.DEATH_LOG_RR["smoker"] * smoker
-    for name in P.CONDITIONS:
-        log_rr = log_rr + P.DEATH_LOG_RR[name] * conditions[name]
-    rr = np.exp(log_rr)
-    key = male * M.N_AGES + age
-    size = 2 * M.N_AGES
-    mean_rr = np.bincount(key, rr, size) / np.maximum(np.bincount(key, minlength=size), 1)
-    q = np.minimum(M.death_probability(year).ravel()[key] * rr / mean_rr[key], 0.999)
-    died = u[16] < q
-    days = _jan1(np.array([year + 1]))[0] - jan1
-    death = np.where(died, jan1 + (u[17] * days).astype(np.int64), np.iinfo(np.int64).min)
+    code = has.view(np.uint8) @ t["bits"]  # which conditions, as a 9-bit number
+    rr = t["death_rr"][code * 2 + smoker]
+    q = _death_probability(t["q"], key, rr)
+    died = u[7] < q
+    death_day = t["year_jan1"] + (u[8] * t["year_days"]).astype(np.int64)
+    never = np.iinfo(np.int64).min  # NaT
     return {
-        "sex": male, "age": age, "birth": birth, "province": prov, "code": codes[prov],
-        "district": district, "urban": urban, "education": education, "insurance": insurance,
-        "quintile": quintile, "smoker": smoker, "bmi": bmi, "sbp": sbp, **conditions,
-        "died": died, "death": death,
+        "sex": male.astype(np.int8), "age": age.astype(np.int16),
+        "birth_date": (birth * _MS_PER_DAY).view("datetime64[ms]"),
+        "province": prov.astype(np.int8), "province_code": t["codes"][prov],
+        "district": district.astype(np.int16), "region": t["region"][prov], "urban": urban,
+        "education": education.astype(np.int8), "insurance": insurance.astype(np.int8),
+        "income_quintile": quintile.astype(np.int8), "smoker": smoker,
+        "bmi": np.round(bmi.astype(np.float64), 1), "sbp": sbp.astype(np.int16), **conditions,
+        "died": died,
+        "death_date": np.where(died, death_day * _MS_PER_DAY, never).view("datetime64[ms]"),
     }  # fmt: skip
 
 
 def _frame(parts: list[dict], first_row: int) -> pd.DataFrame:
     """Assemble block columns into the population table."""
-    col = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else None
-    names, _, regions, _ = M.provinces()
-    labels, _ = _district_labels()
-    if col is None:
-        col = {k: np.zeros(0, np.int64) for k in ("sex", "age", "birth", "province", "code",
-                                                  "district", "education", "insurance",
-                                                  "quintile", "death")}  # fmt: skip
-        col.update({k: np.zeros(0, bool) for k in ("urban", "smoker", "died", *P.CONDITIONS)})
-        col.update(bmi=np.zeros(0), sbp=np.zeros(0))
+    if not parts:
+        parts = [_block(0, np.random.default_rng(0), P.YEARS[0], None)]
+    col = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     n = len(col["age"])
-    region_code = np.array([_REGIONS.index(r) for r in regions])
-
-    def cat(codes, categories):
-        return pd.Categorical.from_codes(codes, categories=list(categories))
-
-    death = col["death"].astype("datetime64[D]").astype("datetime64[ms]")
-    frame = {
-        "person_id": np.arange(first_row + 1, first_row + n + 1, dtype=np.int64),
-        "sex": cat(col["sex"], ("F", "M")),
-        "age": col["age"].astype(np.int16),
-        "birth_date": col["birth"].astype("datetime64[D]").astype("datetime64[ms]"),
-        "province": cat(col["province"], names),
-        "province_code": col["code"].astype(np.int16),
-        "district": cat(col["district"], labels),
-        "region": cat(region_code[col["province"]], _REGIONS),
-        "urban": col["urban"],
-        "education": cat(col["education"], P.EDUCATION),
-        "insurance": cat(col["insurance"], P.INSURANCE),
-        "income_quintile": col["quintile"].astype(np.int8),
-        "smoker": col["smoker"],
-        "bmi": np.round(col["bmi"], 1),
-        "sbp": col["sbp"].astype(np.int16),
-        **{name: col[name] for name in P.CONDITIONS},
-        "died": col["died"],
-        "death_date": np.where(col["died"], death, np.datetime64("NaT", "ms")),
-    }
+    categories = {"sex": ("F", "M"), "province": M.provinces()[0],
+                  "district": _district_labels()[0], "region": _REGIONS,
+                  "education": P.EDUCATION, "insurance": P.INSURANCE}  # fmt: skip
+    for name, levels in categories.items():
+        col[name] = pd.Categorical.from_codes(col[name], categories=list(levels))
+    frame = {"person_id": np.arange(first_row + 1, first_row + n + 1, dtype=np.int64), **col}
     return pd.DataFrame(frame, copy=False)
 
 
@@ -306,11 +381,10 @@ def make_population(
         return None
     n_blocks = -(-n_people // BLOCK_SIZE)
     first, last = check_block_range(blocks, n_blocks)
-    cdf = _cell_cdf(year, provinces)
     parts = []
     for b in range(first, last):  # blocks of 65,536 people, not people
         n = min(BLOCK_SIZE, n_people - b * BLOCK_SIZE)
-        parts.append(_block(n, block_rng(seed, _STREAM, b), year, cdf))
+        parts.append(_block(n, block_rng(seed, _STREAM, b), year, provinces))
         if progress is not None:
             progress(min((b + 1) * BLOCK_SIZE, n_people), n_people)
     return _frame(parts, first * BLOCK_SIZE)
