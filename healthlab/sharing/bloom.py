@@ -12,8 +12,9 @@ double hashing). Without the key the positions cannot be recomputed.
 Records are compared by the Dice coefficient of their filters,
 ``2 |A and B| / (|A| + |B|)``: similar strings share most bigrams, so a typo or a transposed
 date lowers it a little, a different person a lot. Candidate pairs come from keyed hashes
-(HMAC) of the same blocking keys as the plaintext model (resident id, phone, address key,
-surname and birth date, name and birth year), so the linkage unit never sees a value. A pair
+(BLAKE2b in keyed mode) of the same blocking keys as the plaintext model (resident id, phone,
+address key, surname and birth date, name and birth year), so the linkage unit never sees a
+value. A pair
 is linked when its Dice coefficient is at least ``threshold`` and each record is the other's
 best match in that system; clusters are connected components.
 
@@ -47,7 +48,7 @@ FIELDS = ("name_py", "sex", "birth_date", "resident_id", "phone", "address_key")
 #: Blocking keys (fields joined) hashed with the key.
 BLOCKS = (("resident_id",), ("phone",), ("address_key",), ("surname_py", "birth_date"),
           ("name_py", "birth_year"))  # fmt: skip
-_CHUNK = 50_000
+_CHUNK = 100_000
 
 
 def _key(key) -> bytes:
@@ -61,7 +62,7 @@ def _key(key) -> bytes:
 
 
 def keyed_hash(values: pd.Series, key) -> pd.Series:
-    """HMAC-SHA256 of each value (hex), missing values kept missing.
+    """A keyed hash (BLAKE2b-128 in keyed mode, a MAC) of each value, hex; missing kept missing.
 
     Examples
     --------
@@ -70,25 +71,21 @@ def keyed_hash(values: pd.Series, key) -> pd.Series:
     >>> h[0] == h[2], h.isna().tolist()
     (True, [False, True, False])
     """
-    k = _key(key)
+    k = hashlib.sha256(_key(key)).digest()  # BLAKE2b keys are at most 64 bytes
     s = pd.Series(values).astype("string")
-    uniq = s.dropna().unique()
-    digest = {u: hmac.new(k, u.encode("utf-8"), hashlib.sha256).hexdigest() for u in uniq}
-    return s.map(digest).astype("string")
+    code, uniq = pd.factorize(s)
+    digest = np.array([hashlib.blake2b(u.encode("utf-8"), key=k, digest_size=16).hexdigest()
+                       for u in uniq] + [None], dtype=object)  # fmt: skip
+    return pd.Series(digest[code], index=s.index, dtype="string")
 
 
-def _tokens(ids: pd.DataFrame, fields) -> tuple[np.ndarray, np.ndarray]:
-    """(record row, token) of every bigram of every field, with the field's prefix."""
-    rows, toks = [], []
-    for f in fields:  # a handful of fields
-        s = "_" + ids[f].astype("string") + "_"
-        width = int(s.str.len().max() or 0)
-        for i in range(max(width - 1, 0)):  # positions within a field, at most ~20
-            b = s.str[i : i + 2]
-            ok = (b.str.len() == 2).fillna(False).to_numpy(bool)
-            rows.append(np.flatnonzero(ok))
-            toks.append((f + ":" + b[ok]).to_numpy(object))
-    return np.concatenate(rows), np.concatenate(toks)
+def _positions(tokens, key: bytes, bits: int, hashes: int, cache: dict) -> np.ndarray:
+    """Bit positions of each token: a generator seeded with the token's HMAC-SHA256."""
+    for tok in tokens:  # distinct tokens only (bigrams: a few thousand in all)
+        if tok not in cache:
+            seed = hmac.new(key, tok.encode("utf-8"), hashlib.sha256).digest()
+            cache[tok] = np.random.default_rng(list(seed)).integers(0, bits, hashes)
+    return np.array([cache[t] for t in tokens], np.int64).reshape(len(tokens), hashes)
 
 
 def bloom_encode(ids: pd.DataFrame, *, key, bits: int = 1024, hashes: int = 5,
@@ -125,25 +122,21 @@ def bloom_encode(ids: pd.DataFrame, *, key, bits: int = 1024, hashes: int = 5,
     missing = [f for f in fields if f not in ids]
     if missing:
         raise InvalidParameterError(f"ids lacks the fields {missing}")
-    rows, toks = _tokens(ids, fields)
-    code, uniq = pd.factorize(toks)
-    positions = np.empty((len(uniq), hashes), np.int64)
-    for j, tok in enumerate(uniq):  # one draw per distinct token (a few thousand), not per record
-        seed = hmac.new(k, str(tok).encode("utf-8"), hashlib.sha256).digest()
-        positions[j] = np.random.default_rng(list(seed)).integers(0, bits, hashes)
     n = len(ids)
     out = np.zeros((n, bits // 64), np.uint64)
-    order = np.argsort(rows, kind="stable")
-    rows, code = rows[order], code[order]
-    cut = np.searchsorted(rows, np.arange(0, n + _CHUNK, _CHUNK))
-    for c in range(len(cut) - 1):  # fixed-size chunks of records bound the memory
-        lo, hi = c * _CHUNK, min((c + 1) * _CHUNK, n)
-        if lo >= n:
-            break
-        r, t = rows[cut[c] : cut[c + 1]] - lo, code[cut[c] : cut[c + 1]]
-        dense = np.zeros((hi - lo, bits), bool)
-        dense[np.repeat(r, hashes), positions[t].ravel()] = True
-        out[lo:hi] = np.packbits(dense, axis=1, bitorder="little").view(np.uint64)
+    cache: dict = {}
+    for lo in range(0, n, _CHUNK):  # fixed-size chunks of records bound the memory
+        part = ids.iloc[lo : lo + _CHUNK]
+        dense = np.zeros((len(part), bits), bool)
+        for f in fields:  # a handful of fields
+            text = "_" + part[f].astype("string") + "_"
+            for i in range(max(int(text.str.len().max() or 0) - 1, 0)):  # bigram positions
+                bigram = text.str[i : i + 2]
+                code, uniq = pd.factorize(bigram)  # in Arrow: no Python strings per record
+                ok = (bigram.str.len() == 2).fillna(False).to_numpy(bool) & (code >= 0)
+                pos = _positions([f"{f}:{u}" for u in uniq], k, bits, hashes, cache)
+                dense[np.repeat(np.flatnonzero(ok), hashes), pos[code[ok]].ravel()] = True
+        out[lo : lo + len(part)] = np.packbits(dense, axis=1, bitorder="little").view(np.uint64)
     return out
 
 
@@ -163,8 +156,9 @@ def _candidates(ids: pd.DataFrame, key) -> pd.DataFrame:
         value = ids[fields[0]].astype("string")
         for f in fields[1:]:  # NA in any field makes the key NA
             value = value + "|" + ids[f].astype("string")
-        frame = pd.DataFrame({"row": np.arange(len(ids)), "sys": sys_code,
-                              "h": keyed_hash(value, key)}).dropna()  # fmt: skip
+        code = pd.factorize(keyed_hash(value, key))[0]  # the linkage unit sees only hashes
+        frame = pd.DataFrame({"row": np.arange(len(ids)), "sys": sys_code, "h": code})
+        frame = frame[frame["h"] >= 0]
         m = frame.merge(frame, on="h", suffixes=("_l", "_r"))
         m = m[m["sys_l"] < m["sys_r"]]
         pairs.append(m[["row_l", "row_r"]])
