@@ -230,3 +230,29 @@ def test_facilities_hook_fills_facility_id():
     enc = records["encounters"]
     assert enc["facility_id"].notna().all()
     assert make_clinical(people, seed=8)["encounters"]["facility_id"].isna().all()
+
+
+def test_partitioned_size_through_the_catalogue_and_duckdb(tmp_path, monkeypatch):
+    """The `large` route (Parquet partitions read through DuckDB), at a small size."""
+    import yaml
+
+    from healthlab import datasets
+
+    root = datasets._card_dirs()[0]
+    n = BLOCK_SIZE + 300
+    for name, size in (("population", {"n_people": n, "partitioned": True}),
+                       ("clinical", {"partitioned": True})):  # fmt: skip
+        card = yaml.safe_load((root / f"{name}.yaml").read_text(encoding="utf-8"))
+        card["name"] = f"{name}_parts"
+        card["sizes"] = {"tiny": size}
+        card["inputs"] = ["population_parts"] if name == "clinical" else []
+        (tmp_path / f"{name}_parts.yaml").write_text(yaml.safe_dump(card), encoding="utf-8")
+    monkeypatch.setenv("HEALTHLAB_CARDS", str(tmp_path))
+    built = datasets.load("clinical_parts", size="tiny", seed=5)
+    assert set(built.partitions) >= {"encounters", "diagnoses", "outcomes"}
+    count = built.relation("encounters").aggregate("count(*)").fetchall()[0][0]
+    people = make_population(n, seed=5)
+    expected = make_clinical(people, seed=5)
+    assert count == len(expected["encounters"])
+    cost = built.relation("encounters").aggregate("sum(cost_yuan)").fetchall()[0][0]
+    assert cost == pytest.approx(expected["encounters"]["cost_yuan"].sum())

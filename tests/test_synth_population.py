@@ -200,3 +200,29 @@ def test_provinces_subset():
     assert (p.loc[p["province"] == "Tibet", "age"] >= 65).mean() < (
         p.loc[p["province"] == "Beijing", "age"] >= 65
     ).mean()
+
+
+def test_roster_covers_the_eligible_and_records_its_errors(people):
+    from healthlab.synth import make_roster
+
+    roster = make_roster(people, coverage=0.6, error_rate=0.1, seed=3)
+    adults = people[people["age"] >= 18].set_index("person_id")
+    assert len(roster) / len(adults) == pytest.approx(0.6, abs=0.01)
+    assert roster["roster_id"].is_unique and roster["roster_id"].is_monotonic_increasing
+    assert not roster["true_person_id"].is_monotonic_increasing  # order says nothing
+    truth = adults.loc[roster["true_person_id"]]
+    moved = truth["district"].astype("string").to_numpy() != roster["district"].astype("string")
+    changed = (truth["birth_date"].to_numpy() != roster["birth_date"].to_numpy()) | moved
+    assert (changed == roster["misrecorded"].to_numpy()).all()
+    assert roster["misrecorded"].mean() == pytest.approx(0.1 * 0.97, abs=0.01)
+    same_province = truth["province_code"].to_numpy() == roster["province_code"].to_numpy()
+    assert same_province.all()
+    clean = make_roster(people, coverage=0.6, seed=3)
+    assert not clean["misrecorded"].any()
+    insured = make_roster(people, kind="insurance", coverage=1.0, seed=3)
+    assert len(insured) == (people["insurance"] != "none").sum()
+    assert set(insured["scheme"]) == {"employee", "resident"}
+    with pytest.raises(InvalidParameterError, match="coverage"):
+        make_roster(people, coverage=1.5)
+    with pytest.raises(InvalidParameterError, match="kind"):
+        make_roster(people, kind="census")

@@ -2,5 +2,6 @@
 
 from healthlab.synth.clinical import make_clinical
 from healthlab.synth.population import make_population
+from healthlab.synth.roster import make_roster
 
-__all__ = ["make_clinical", "make_population"]
+__all__ = ["make_clinical", "make_population", "make_roster"]
