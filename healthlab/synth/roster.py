@@ -86,7 +86,7 @@ def make_roster(
     >>> from healthlab.synth.roster import make_roster
     >>> people = make_population(5000, seed=1)
     >>> roster = make_roster(people, coverage=0.5, seed=2)
-    >>> 0.4 < len(roster) / (people["age"] >= 18).sum() < 0.6
+    >>> bool(0.4 < len(roster) / (people["age"] >= 18).sum() < 0.6)
     True
     """
     seed = check_seed(seed)
