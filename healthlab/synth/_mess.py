@@ -67,11 +67,12 @@ def apply(tables: dict[str, pd.DataFrame], rates: dict, rng: np.random.Generator
         if len(pick):
             enc = enc.assign(admit_date=_miscode(enc["admit_date"], pick))
     if rates["unit_slip"]:
-        code = obs["loinc"].astype("string").to_numpy()
+        levels = list(obs["loinc"].cat.categories)
+        code = obs["loinc"].cat.codes.to_numpy()
         slip = rng.random(len(obs)) < rates["unit_slip"]
         value = obs["value"].to_numpy(copy=True)
-        glucose = slip & (code == P.LOINC["glucose"][0])
-        creatinine = slip & (code == P.LOINC["creatinine"][0])
+        glucose = slip & (code == levels.index(P.LOINC["glucose"][0]))
+        creatinine = slip & (code == levels.index(P.LOINC["creatinine"][0]))
         value[glucose] = np.round(value[glucose] * 18.0, 0)  # mmol/L written as mg/dL
         value[creatinine] = np.round(value[creatinine] / 88.4, 2)  # umol/L written as mg/dL
         obs = obs.assign(value=value)
