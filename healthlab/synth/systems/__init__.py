@@ -313,8 +313,11 @@ def write_hospital_systems(tables, *, out=None) -> HospitalSystems:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_csv(tmp, index=False, encoding="utf-8")
+    pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), tmp)  # UTF-8
     os.replace(tmp, path)
 
 
