@@ -28,7 +28,8 @@ table and column, so whoever maintains the mapping can find it:
 
 Person ids: without ``links`` each patient record is its own OMOP person; with ``links``
 (the output of :func:`~healthlab.sharing.link.link_systems`) records of one cluster become
-one person, so the OMOP tables hold each patient once across hospitals. The table
+one person, so the OMOP tables hold each patient once across hospitals (sex and birth date
+of the person come from the record of the first system in alphabetical order). The table
 ``source_record`` (outside the CDM) keeps ``person_id``, ``system`` and ``local_id``.
 The systems hold no medication tables, so ``drug_exposure`` is created empty.
 """
@@ -175,6 +176,9 @@ def harmonise(paths: dict, *, mappings: dict | None = None, links: pd.DataFrame 
     con.execute(_stage_sql(specs))
     con.execute(_SQL_OMOP)
     report = con.execute(_SQL_REPORT).df()
+    for temp in ("raw_person", "raw_visit", "raw_condition", "raw_measurement", "st_person",
+                 "st_visit", "st_condition", "st_measurement", "st_source", "v", "m"):  # fmt: skip
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
     report = report.sort_values(["system", "table", "problem", "rows"],
                                 ascending=[True, True, True, False], ignore_index=True)  # fmt: skip
     if database is not None:
