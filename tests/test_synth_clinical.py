@@ -256,3 +256,28 @@ def test_partitioned_size_through_the_catalogue_and_duckdb(tmp_path, monkeypatch
     assert count == len(expected["encounters"])
     cost = built.relation("encounters").aggregate("sum(cost_yuan)").fetchall()[0][0]
     assert cost == pytest.approx(expected["encounters"]["cost_yuan"].sum())
+
+
+def test_people_in_any_order_give_the_same_records_and_split_blocks_are_refused(
+    small_split, tmp_path
+):
+    people, whole = small_split
+    shuffled = make_clinical(people.sample(frac=1, random_state=1), seed=4)
+    for name, table in whole.items():
+        assert_same(table, shuffled[name])
+    files = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    people.iloc[:100].to_parquet(files[0])
+    people.iloc[100:].to_parquet(files[1])
+    split = Dataset("population", "custom", 3, {}, {}, partitions={"population": files})
+    with pytest.raises(InvalidParameterError, match="split across partitions"):
+        make_clinical(split, seed=4)
+    empty = Dataset("population", "custom", 3, {}, {}, partitions={"population": []})
+    with pytest.raises(InvalidParameterError, match="has no partitions"):
+        make_clinical(empty)
+
+
+def test_empty_population_gives_empty_tables_with_their_columns(small_split):
+    people, whole = small_split
+    empty = make_clinical(people.iloc[:0], seed=4)
+    for name, table in whole.items():
+        assert list(empty[name].columns) == list(table.columns)

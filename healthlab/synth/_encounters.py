@@ -126,10 +126,10 @@ def counts(people: People, year: int, rng: np.random.Generator):
     terminal = np.zeros(len(years), bool)
     p_term = death_in_hospital_risk(people, dying)
     terminal[dying] = rng.random(len(dying)) < p_term
-    visits = t["visits"] * total_years / (w_visit * years).sum()
+    visits = t["visits"] * total_years / max((w_visit * years).sum(), 1e-300)
     index_admissions = t["admissions"] * total_years - p_term.sum()
     index_admissions = max(index_admissions, 0) / (1 + P.READMISSION_ALLOWANCE)
-    admits = index_admissions / (w_admit * years).sum()
+    admits = index_admissions / max((w_admit * years).sum(), 1e-300)
     lam_v = visits * w_visit * frailty * years
     n_visit = rng.poisson(lam_v * (1 - P.EMERGENCY_SHARE))
     n_emerg = rng.poisson(lam_v * P.EMERGENCY_SHARE)

@@ -192,12 +192,11 @@ def _block(frame, b, year, lo, hi, rates, facilities, seed) -> dict[str, pd.Data
         "province": cat(people.province[who], categories=list(M.provinces()[0])),
         "district": cat(people.district[who], categories=_district_labels()[0]),
         "urban": people.urban[who],
-        "facility_id": pd.array(np.zeros(len(who), np.int64), dtype="Int64", copy=False),
+        "facility_id": pd.arrays.IntegerArray(np.zeros(len(who), np.int64),
+                                              np.ones(len(who), bool)),
         "cost_yuan": cost, "insurance_paid_share": share,
         "readmission": rows["readmission"],
     }, copy=False)  # fmt: skip
-    encounters["facility_id"] = pd.NA
-    encounters["facility_id"] = encounters["facility_id"].astype("Int64")
     if facilities is not None:
         encounters["facility_id"] = _facilities(encounters, frame, facilities, seed, b)
     codes, labels = R.icd_vocabulary()
@@ -334,7 +333,9 @@ def make_clinical(
     ----------
     population : pandas.DataFrame
         As made by :func:`healthlab.synth.make_population` (or a catalogue dataset of it,
-        read partition by partition).
+        read partition by partition; each partition must hold whole blocks of 65,536 people,
+        as :func:`healthlab.synth.population.write_population` writes them). A subset of
+        people is fine; the records are in order of ``person_id``.
     start, end : str or datetime-like, optional
         The period, ``end`` exclusive; by default the population's whole year. Must lie within
         that year (deaths are known only there).
@@ -391,9 +392,21 @@ def make_clinical(
     lo, hi = _period(year, start, end)
     total = _count(population, first)
     results: dict[str, list] = {t: [] for t in TABLES[:-1]}
-    done, part = 0, 0
+    done, part, seen = 0, 0, set()
     for frame in _chain(first, frames):
-        key = (frame["person_id"].to_numpy(np.int64) - 1) // BLOCK_SIZE
+        ids = frame["person_id"].to_numpy(np.int64)
+        if (np.diff(ids) < 0).any():  # people out of order: put them in person_id order
+            order = np.argsort(ids, kind="stable")
+            frame, ids = frame.iloc[order], ids[order]
+        key = (ids - 1) // BLOCK_SIZE
+        again = seen.intersection(np.unique(key).tolist())
+        if again:
+            raise InvalidParameterError(
+                f"the people of block {min(again)} (person_id {min(again) * BLOCK_SIZE + 1} to "
+                f"{(min(again) + 1) * BLOCK_SIZE}) are split across partitions; each partition "
+                "must hold whole blocks of 65,536 people, as make_population writes them"
+            )
+        seen.update(np.unique(key).tolist())
         bounds = np.flatnonzero(np.diff(key)) + 1
         starts = np.concatenate([[0], bounds])
         stops = np.concatenate([bounds, [len(frame)]])
@@ -414,10 +427,9 @@ def make_clinical(
     if out is not None:
         write_part(R.risk_model(), out, "risk_model", 0)
         return None
-    joined = {name: _concat(parts, name) for name, parts in results.items()}
-    if not results["encounters"]:
-        joined = {n: t for n, t in _block(first.iloc[:0], 0, year, lo, hi, rates, None,
-                                          seed).items()}  # fmt: skip
+    if not results["encounters"]:  # no people: empty tables with their columns
+        results = {n: [t] for n, t in _block(first, 0, year, lo, hi, rates, None, seed).items()}
+    joined = {name: _concat(parts) for name, parts in results.items()}
     joined["risk_model"] = R.risk_model()
     return joined
 
@@ -436,7 +448,5 @@ def _count(population, first) -> int:
     return len(first)
 
 
-def _concat(parts: list[pd.DataFrame], name: str) -> pd.DataFrame:
-    if len(parts) == 1:
-        return parts[0]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
