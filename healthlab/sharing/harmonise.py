@@ -16,8 +16,8 @@ table and column, so whoever maintains the mapping can find it:
 ``unparseable date``
     A date that does not read with the mapping's format. A visit without a date cannot be an
     OMOP visit: it is left out, and so are its diagnoses and results (counted as such).
-``not a number``, ``unit without conversion``, ``impossible value``
-    A lab result that is not numeric, is in a unit the mapping does not convert for its
+``missing value``, ``not a number``, ``unit without conversion``, ``impossible value``
+    A lab result that is empty, is not numeric, is in a unit the mapping does not convert for its
     item, or lies outside the item's plausible range (after conversion). The row is kept
     with ``value_as_number`` empty and the value as written in ``value_source_value``.
 ``impossible value`` (birth dates)
@@ -354,7 +354,8 @@ WITH problems AS (
   FROM st_measurement s ANTI JOIN v ON v.system = s.system AND v.visit_src = s.visit_src
   UNION ALL SELECT system, 'measurement.item', 'unmapped code', item_src
   FROM m WHERE loinc IS NULL OR loinc NOT IN (SELECT loinc FROM voc_measurement)
-  UNION ALL SELECT system, 'measurement.value', 'not a number', value_src
+  UNION ALL SELECT system, 'measurement.value',
+         CASE WHEN value_src IS NULL THEN 'missing value' ELSE 'not a number' END, value_src
   FROM m WHERE value IS NULL
   UNION ALL SELECT system, 'measurement.unit', 'unit without conversion',
          coalesce(unit_src, '(missing)') || ' for ' || loinc

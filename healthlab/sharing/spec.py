@@ -52,7 +52,7 @@ def load_mapping(mapping) -> dict:
     --------
     >>> m = load_mapping("zhongxin")
     >>> m["person"]["table"], m["measurement"]["unit"]["convert"]
-    ('patients', ['mg/dL', 'g/dL'])
+    ('patients', ['g/dL', 'mL/min/1.73m2', 'mg/dL'])
     """
     if isinstance(mapping, dict):
         spec = mapping
