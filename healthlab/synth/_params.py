@@ -101,15 +101,16 @@ DEATH_LOG_RR = {
 #: Current smoking by age and sex (share). Source for the level: GATS China 2018 (China CDC):
 #: 26.6% of people 15+, men 50.5%, women 2.1% (secondary). The age shape is an assumption.
 #: Rows: (upper age exclusive, men, women).
-SMOKING = ((15, 0.0, 0.0), (20, 0.18, 0.004), (25, 0.42, 0.01), (45, 0.58, 0.018),
-           (65, 0.57, 0.025), (80, 0.42, 0.04), (200, 0.26, 0.04))  # fmt: skip
+SMOKING = ((15, 0.0, 0.0), (20, 0.18, 0.004), (25, 0.42, 0.01), (45, 0.57, 0.018),
+           (65, 0.56, 0.025), (80, 0.42, 0.04), (200, 0.26, 0.04))  # fmt: skip
 
-#: Adult body-mass index is log-normal with median 24.07 and log-sd 0.155: with the Chinese
-#: cut-offs this gives 34.3% overweight (24-28) and 16.4% obese (28+), as china.yaml says. Age
-#: shifts of the log-median (assumption, mid-life peak) and the sex shift (men +0.01).
+#: Adult body-mass index is log-normal: median 24.07 and log-sd 0.155 would give, with the
+#: Chinese cut-offs, 34.3% overweight (24-28) and 16.4% obese (28+) as china.yaml says; with
+#: the age shifts of the log-median below (assumption, mid-life peak) the spread is tuned to
+#: 0.152 so the adult shares still match. Men's log-median is 0.01 higher, women's 0.01 lower.
 BMI_LOG_MEDIAN = 3.1808
-BMI_LOG_SD = 0.155
-BMI_AGE_SHIFT = ((30, -0.045), (45, -0.008), (65, 0.017), (80, -0.008), (200, -0.05))
+BMI_LOG_SD = 0.152
+BMI_AGE_SHIFT = ((30, -0.04), (45, -0.003), (65, 0.022), (80, -0.003), (200, -0.045))
 BMI_SEX_SHIFT = 0.01
 #: Children: median 15.5 at 5 rising 0.35 a year to 17, log-sd 0.13 (assumption).
 BMI_CHILD = {"base": 15.5, "slope": 0.35, "sd": 0.13}
@@ -197,8 +198,8 @@ EDUCATION_BY_AGE = (
     (12, (0.02, 0.98, 0, 0, 0), (0.03, 0.97, 0, 0, 0)),
     (15, (0, 0.05, 0.95, 0, 0), (0.01, 0.08, 0.91, 0, 0)),
     (18, (0, 0.01, 0.12, 0.87, 0), (0.01, 0.03, 0.26, 0.70, 0)),
-    (25, (0.01, 0.02, 0.15, 0.27, 0.55), (0.01, 0.05, 0.34, 0.30, 0.30)),
-    (35, (0.01, 0.05, 0.25, 0.22, 0.47), (0.02, 0.12, 0.45, 0.20, 0.21)),
+    (25, (0.01, 0.02, 0.17, 0.30, 0.50), (0.01, 0.05, 0.36, 0.31, 0.27)),
+    (35, (0.01, 0.05, 0.28, 0.23, 0.43), (0.02, 0.12, 0.47, 0.20, 0.19)),
     (45, (0.01, 0.08, 0.32, 0.24, 0.35), (0.03, 0.20, 0.52, 0.15, 0.10)),
     (55, (0.02, 0.12, 0.40, 0.28, 0.18), (0.05, 0.30, 0.50, 0.11, 0.04)),
     (65, (0.04, 0.22, 0.40, 0.24, 0.10), (0.10, 0.42, 0.38, 0.08, 0.02)),
@@ -216,7 +217,7 @@ INSURANCE_SHARE_2020 = {"employee": 24.4, "resident": 72.0, "none": 3.6}
 #: Relative chance of the employee scheme for adults (18+) by education (urban, rural), scaled
 #: by :data:`EMPLOYEE_SCALE` (tuned once so the national share is 24.4%; assumption).
 EMPLOYEE_WEIGHT = {"urban": (0.10, 0.20, 0.40, 0.65, 0.95), "rural": (0.03, 0.04, 0.09, 0.24, 0.6)}
-EMPLOYEE_SCALE = 0.80
+EMPLOYEE_SCALE = 0.795
 #: Share without insurance: adults 18-44 (migrant workers between schemes), others.
 UNINSURED = {"young_adult": 0.07, "other": 0.02}
 
@@ -224,7 +225,7 @@ UNINSURED = {"young_adult": 0.07, "other": 0.02}
 #: 0.2 (age 30-59) + N(0, 1), cut at fixed points tuned once so each quintile holds a fifth of
 #: the 2020 population (assumption; the NBS publishes quintile means, not their drivers).
 INCOME_SCORE = {"urban": 0.9, "education": 0.35, "employee": 0.4, "prime_age": 0.2}
-INCOME_CUTS = (0.405, 1.156, 1.81, 2.573)
+INCOME_CUTS = (0.39, 1.156, 1.81, 2.573)
 
 # =========================================================================== clinical records
 
