@@ -211,3 +211,18 @@ def test_facility_load_scales_and_sums(chosen, facilities):
     assert busy["tertiary"] > busy["primary_hospital"]  # the pull of the big hospitals
     with pytest.raises(InvalidParameterError, match="scale"):
         choice.facility_load(enc, facilities, scale=0)
+
+
+def test_clinical_generator_routes_encounters_through_the_choice_model(facilities):
+    population = pytest.importorskip("healthlab.synth.population")
+    clinical = pytest.importorskip("healthlab.synth.clinical")
+    pop = population.make_population(3000, seed=3)
+    enc = clinical.make_clinical(pop, facilities=facilities, seed=3)["encounters"]
+    assert enc["facility_id"].notna().all()
+    assert enc["facility_id"].isin(facilities["facility_id"]).all()
+    routed = enc.merge(facilities[["facility_id", "level"]], on="facility_id")
+    inp = routed[routed["encounter_type"] == "inpatient"]
+    shares = choice.LEVEL_SHARES["inpatient"]
+    city = inp["urban"].mean()
+    expected = city * shares["city"]["tertiary"] + (1 - city) * shares["county"]["tertiary"]
+    assert abs((inp["level"] == "tertiary").mean() - expected) < 4 * np.sqrt(0.25 / len(inp))

@@ -297,3 +297,24 @@ def test_mistyped_ids_still_never_issued(data, tmp_path):
         for name, path in hs.paths.items()
     )
     assert (ids.str[2:4] == "00").all() and (ids.str[4:6] != "00").all()
+
+
+def test_systems_from_the_clinical_generator(tmp_path):
+    population = pytest.importorskip("healthlab.synth.population")
+    clinical = pytest.importorskip("healthlab.synth.clinical")
+    pop = population.make_population(1500, seed=2)
+    records = clinical.make_clinical(pop, seed=2)
+    hs = make_hospital_systems(records, population=pop, seed=2, out=tmp_path)
+    seen = records["encounters"]["person_id"].unique()
+    assert set(hs.truth["person_id"]) == set(seen)
+    assert len(hs.encounter_truth) == len(records["encounters"])
+    # Every diagnosis and lab item written has its meaning in the codes table.
+    codes = hs.codes
+    for name, path in hs.paths.items():
+        profile = next(p for p in PROFILES if p["name"] == name)
+        for logical, pick in (("diagnoses", lambda c: c[1] or c[2]), ("labs", lambda c: c[1])):
+            table, cols = profile["tables"][logical]
+            column = pick(cols)
+            stored = read_all(path)[table][column].dropna()
+            known = codes[(codes["system"] == name) & (codes["column"] == column)]
+            assert set(stored) <= set(known["local_value"]), (name, table)
