@@ -321,6 +321,9 @@ def _generate(
 ) -> dict[str, pd.DataFrame]:
     """Run the card's generator. At a partitioned size it writes Parquet into ``out`` itself.
 
+    Inputs (other datasets) are built at the same size and seed; a card lists each as a name,
+    passed positionally, or as ``{keyword: name}``, passed by keyword.
+
     A size marked ``partitioned: true`` is for data too large to hold in memory: the generator
     is called with ``out=`` a folder, writes ``out/<table>/part-*.parquet`` block by block and
     returns nothing; its inputs arrive as :class:`Dataset` objects to be read partition by
@@ -330,13 +333,20 @@ def _generate(
     kwargs = dict(spec["sizes"][size] or {})
     partitioned = bool(kwargs.pop("partitioned", False))
     inputs = []
-    for input_name in spec.get("inputs") or []:
+    for item in spec.get("inputs") or []:
+        # An input is a dataset name (passed positionally, in order) or a one-entry mapping
+        # {keyword: dataset name} (passed by keyword).
+        keyword, input_name = next(iter(item.items())) if isinstance(item, dict) else (None, item)
         upstream = load(input_name, size=size, seed=seed)
         if partitioned:
-            inputs.append(upstream)
+            value = upstream
         else:
             tables = {t: upstream[t] for t in upstream.table_names}
-            inputs.append(next(iter(tables.values())) if len(tables) == 1 else tables)
+            value = next(iter(tables.values())) if len(tables) == 1 else tables
+        if keyword is None:
+            inputs.append(value)
+        else:
+            kwargs[keyword] = value
     kwargs["seed"] = seed
     accepted = inspect.signature(generator).parameters
     if progress is not None and "progress" in accepted:

@@ -25,8 +25,9 @@ def make_toy(n_rows, *, seed=0):
     rng = np.random.default_rng(seed)
     return pd.DataFrame({"toy_id": np.arange(n_rows), "value": rng.normal(size=n_rows)})
 
-def make_two(toy, *, seed=0):
-    return {"left": toy[["toy_id"]], "right": toy.assign(double=toy["value"] * 2)}
+def make_two(toy, *, seed=0, scale=None):
+    factor = 2 if scale is None else len(scale)
+    return {"left": toy[["toy_id"]], "right": toy.assign(double=toy["value"] * factor)}
 
 def make_parts(n_rows, *, seed=0, out=None):
     for part in range(3):
@@ -111,6 +112,23 @@ def toy_cards(tmp_path, monkeypatch):
             """
         )
     )
+    (cards / "toy_keyword.yaml").write_text(
+        textwrap.dedent(
+            """
+            name: toy_keyword
+            title: Two tables, one input by keyword
+            description: d
+            synthetic: s
+            generator: toy_generators:make_two
+            inputs: [toy, {scale: toy}]
+            sizes: {tiny: {}}
+            tables:
+              left: {columns: {toy_id: {type: int64}}}
+              right: {columns: {toy_id: {type: int64}, value: {type: float64},
+                      double: {type: float64}}}
+            """
+        )
+    )
     monkeypatch.setenv("HEALTHLAB_CARDS", str(cards))
     monkeypatch.setenv("HEALTHLAB_HOME", str(tmp_path / "home"))
     import toy_generators
@@ -183,6 +201,8 @@ def test_inputs_feed_the_generator(toy_cards):
         _ = pair.frame
     with pytest.raises(KeyError, match="has no table 'middle'"):
         pair["middle"]
+    keyword = datasets.load("toy_keyword", size="tiny")
+    assert (keyword["right"]["double"] == keyword["right"]["value"] * 50).all()
 
 
 def test_partitioned_size_is_read_through_duckdb(toy_cards):
