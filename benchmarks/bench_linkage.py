@@ -48,8 +48,8 @@ def build(people: int, folder: Path, source: str, seed: int) -> None:
         from healthlab.sharing.example import make_city_systems
 
         hs = make_city_systems(people, n_systems=3, seed=seed, out=folder)
-    sizes = {s: len(pd.read_csv(folder / "truth" / "patients.csv").query("system == @s"))
-             for s in SYSTEMS}  # fmt: skip
+    truth = pd.read_csv(folder / "truth" / "patients.csv", dtype={"local_id": str})
+    sizes = truth["system"].value_counts().reindex(list(SYSTEMS)).to_dict()
     mb = sum(p.stat().st_size for p in hs.paths.values()) / 1e6
     print(f"built {people:,} residents ({source}) in {time.perf_counter() - t:.1f} s: "
           f"patient records {sizes}, {mb:.0f} MB of SQLite")  # fmt: skip

@@ -85,4 +85,4 @@ def link_systems(
     from healthlab.sharing.linkage import probabilistic_link
 
     kw = {"threshold": threshold} if threshold else {}
-    return probabilistic_link(ids, seed=seed, **kw)[0]
+    return probabilistic_link(ids, seed=seed, keep_pairs=False, **kw)[0]

@@ -132,8 +132,13 @@ def _blocking():
     ]
 
 
-def settings():
+def settings(blocking_rules=None):
     """The splink settings of healthlab's probabilistic model (see the module notes).
+
+    Parameters
+    ----------
+    blocking_rules : list, optional
+        Rules that generate the pairs to score; by default the model's five rules.
 
     Examples
     --------
@@ -147,7 +152,7 @@ def settings():
         link_type="link_only",
         unique_id_column_name="local_id",
         comparisons=_comparisons(),
-        blocking_rules_to_generate_predictions=_blocking(),
+        blocking_rules_to_generate_predictions=blocking_rules or _blocking(),
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=True,
     )
@@ -169,18 +174,17 @@ def _check(ids: pd.DataFrame) -> list[str]:
     return systems
 
 
-def _linker(ids: pd.DataFrame, systems: list[str], connection=None):
+def _linker(ids: pd.DataFrame, systems: list[str], blocking_rules=None):
     import duckdb
     from splink import DuckDBAPI, Linker
 
-    con = connection if connection is not None else duckdb.connect()
-    db = DuckDBAPI(con)
+    db = DuckDBAPI(duckdb.connect())
     frames = [
         db.register(ids[ids["system"] == s].drop(columns="system").reset_index(drop=True),
                     dataset_display_name=s)
         for s in systems
     ]  # fmt: skip
-    return Linker(frames, settings(), log_level=logging.ERROR)
+    return Linker(frames, settings(blocking_rules), log_level=logging.ERROR)
 
 
 def probabilistic_link(
@@ -188,6 +192,7 @@ def probabilistic_link(
     *,
     threshold: float = THRESHOLD,
     max_pairs: float = 2e6,
+    keep_pairs: bool = True,
     seed: int = 0,
 ):
     """Train the splink model on the records, score candidate pairs, and cluster them.
@@ -200,6 +205,9 @@ def probabilistic_link(
         Match probability at or above which a pair is linked.
     max_pairs : float
         Pairs sampled to estimate the ``u`` probabilities.
+    keep_pairs : bool
+        Return the scored pairs as a DataFrame (``None`` otherwise, which saves time and
+        memory when only the clusters are wanted).
     seed : int
         Seed of that sampling.
 
@@ -207,9 +215,10 @@ def probabilistic_link(
     -------
     clusters : pandas.DataFrame
         ``system``, ``local_id``, ``cluster_id`` (one row per record).
-    pairs : pandas.DataFrame
-        Every scored candidate pair: ``system_l``, ``local_id_l``, ``system_r``,
-        ``local_id_r``, ``match_weight``, ``match_probability`` and the compared values.
+    pairs : pandas.DataFrame or None
+        Every candidate pair scored at a match probability of 0.01 or more: ``system_l``,
+        ``local_id_l``, ``system_r``, ``local_id_r``, ``match_weight``, ``match_probability``
+        and the compared values.
     linker : splink.Linker
         The trained model (for its charts and parameters).
 
@@ -218,7 +227,9 @@ def probabilistic_link(
     >>> from healthlab.sharing.example import make_city_systems
     >>> from healthlab.sharing.identifiers import read_identifiers
     >>> ids = read_identifiers(make_city_systems(300, seed=0).paths)
-    >>> clusters, pairs, linker = probabilistic_link(ids, seed=0)  # doctest: +SKIP
+    >>> clusters, pairs, linker = probabilistic_link(ids, seed=0)
+    >>> len(clusters) == len(ids), bool(pairs["match_probability"].max() > 0.99)
+    (True, True)
     """
     from splink import block_on
 
@@ -237,9 +248,11 @@ def probabilistic_link(
         predict, duplicate_free_datasets=systems, threshold_match_probability=threshold
     )
     clusters = cl.as_pandas_dataframe()
-    pairs = predict.as_pandas_dataframe().rename(
-        columns={"source_dataset_l": "system_l", "source_dataset_r": "system_r"}
-    )
+    pairs = None
+    if keep_pairs:
+        pairs = predict.as_pandas_dataframe().rename(
+            columns={"source_dataset_l": "system_l", "source_dataset_r": "system_r"}
+        )
     clusters = clusters.rename(columns={"source_dataset": "system"})
     return _dense(clusters, ids), pairs, linker
 
@@ -267,11 +280,8 @@ def deterministic_link(ids: pd.DataFrame) -> pd.DataFrame:
     from splink import block_on
 
     systems = _check(ids)
-    linker = _linker(ids, systems)
-    linker._settings_obj._blocking_rules_to_generate_predictions = [
-        r.get_blocking_rule(linker._db_api.sql_dialect.sql_dialect_str)
-        for r in (block_on("resident_id"), block_on("name_py", "birth_date", "sex"))
-    ]
+    keys = [block_on("resident_id"), block_on("name_py", "birth_date", "sex")]
+    linker = _linker(ids, systems, blocking_rules=keys)
     pairs = linker.inference.deterministic_link().as_pandas_dataframe()
     return clusters_from_pairs(
         ids,
