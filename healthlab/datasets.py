@@ -326,8 +326,8 @@ def _generate(
 
     A size marked ``partitioned: true`` is for data too large to hold in memory: the generator
     is called with ``out=`` a folder, writes ``out/<table>/part-*.parquet`` block by block and
-    returns nothing; its inputs arrive as :class:`Dataset` objects to be read partition by
-    partition. Other sizes return tables in memory and get their inputs as DataFrames.
+    returns nothing. Other sizes return tables in memory. An input that is itself partitioned
+    arrives as a :class:`Dataset`, to be read partition by partition; others as DataFrames.
     """
     generator = resolve(spec["generator"])
     kwargs = dict(spec["sizes"][size] or {})
@@ -338,7 +338,7 @@ def _generate(
         # {keyword: dataset name} (passed by keyword).
         keyword, input_name = next(iter(item.items())) if isinstance(item, dict) else (None, item)
         upstream = load(input_name, size=size, seed=seed)
-        if partitioned:
+        if upstream.partitions:
             value = upstream
         else:
             tables = {t: upstream[t] for t in upstream.table_names}
