@@ -281,3 +281,13 @@ def test_empty_population_gives_empty_tables_with_their_columns(small_split):
     empty = make_clinical(people.iloc[:0], seed=4)
     for name, table in whole.items():
         assert list(empty[name].columns) == list(table.columns)
+
+
+def test_catalogue_clinical_routes_every_encounter_to_a_facility():
+    from healthlab import datasets
+
+    ds = datasets.load("clinical", size="tiny")
+    facilities = datasets.load("facilities", size="tiny").frame
+    encounters = ds["encounters"]
+    assert encounters["facility_id"].notna().all()
+    assert encounters["facility_id"].isin(facilities["facility_id"]).all()
