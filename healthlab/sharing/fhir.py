@@ -219,7 +219,6 @@ def read_fhir_bundle(bundle) -> dict[str, pd.DataFrame]:
     8507
     """
     from fhir.resources.R4B.bundle import Bundle
-    from pydantic import ValidationError
 
     if not isinstance(bundle, Bundle | dict | str | os.PathLike):
         raise InvalidParameterError(
@@ -236,7 +235,7 @@ def read_fhir_bundle(bundle) -> dict[str, pd.DataFrame]:
         else:
             data = json.loads(bundle)
         Bundle.model_validate(data)
-    except (ValidationError, ValueError) as err:
+    except ValueError as err:  # pydantic's ValidationError is a ValueError
         raise InvalidParameterError(f"bundle is not a valid FHIR R4B Bundle: {err}") from err
     concept = load_vocabulary()["concept"]
     code_id = dict(zip(zip(concept["vocabulary_id"], concept["concept_code"]),

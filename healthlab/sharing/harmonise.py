@@ -86,13 +86,15 @@ def _map_frame(mapping: dict | None, system: str) -> pd.DataFrame:
                          "standard": [str(v) for _, v in items]}, dtype="string")  # fmt: skip
 
 
-def _read_system(system: str, path, spec: dict):
-    """Raw text of one system's mapped columns, and its code maps, as DataFrames."""
-    sections = {"person": ("id", "sex", "birth_date"), "visit": ("id", "person", "date", "kind"),
-                "condition": ("visit", "code"),
-                "measurement": ("visit", "item", "value", "unit")}  # fmt: skip
-    raw, maps, meta = {}, [], {}
-    for section, keys in sections.items():
+_SECTIONS = {"person": ("id", "sex", "birth_date"), "visit": ("id", "person", "date", "kind"),
+             "condition": ("visit", "code"),
+             "measurement": ("visit", "item", "value", "unit")}  # fmt: skip
+
+
+def _read_system(con, system: str, path, spec: dict):
+    """Append one system's mapped columns (as text) to the ``raw_*`` tables; its code maps."""
+    maps, meta = [], {}
+    for section, keys in _SECTIONS.items():
         part = spec[section]
         cols = {k: field(part, k)["column"] for k in keys if field(part, k).get("column")}
         frame = read_table(path, part["table"], cols)
@@ -100,13 +102,16 @@ def _read_system(system: str, path, spec: dict):
             if k not in frame:
                 frame[k] = pd.Series(pd.NA, index=frame.index, dtype="string")
         frame.insert(0, "system", system)
-        raw[section] = frame
+        con.register("_hl_frame", frame[["system", *keys]])
+        con.execute(f"INSERT INTO raw_{section} SELECT * FROM _hl_frame")
+        con.unregister("_hl_frame")
+        del frame  # one table of one system in memory at a time
         for k in keys:
             f = field(part, k)
             meta[(section, k)] = (part["table"], f.get("column"), f)
             if "map" in f:
                 maps.append(_map_frame(f["map"], system).assign(field=f"{section}.{k}"))
-    return raw, maps, meta
+    return maps, meta
 
 
 def harmonise(paths: dict, *, mappings: dict | None = None, links: pd.DataFrame | None = None,
@@ -158,14 +163,13 @@ def harmonise(paths: dict, *, mappings: dict | None = None, links: pd.DataFrame 
         check_mapping(specs[system], path, system)
     con = duckdb.connect()
     create_tables(con)
-    raws, maps, metas = {}, [], {}
+    for section, keys in _SECTIONS.items():
+        cols = ", ".join(f'"{k}" VARCHAR' for k in ("system", *keys))
+        con.execute(f"CREATE TEMP TABLE raw_{section} ({cols})")
+    maps, metas = [], {}
     for system, path in paths.items():  # a handful of systems
-        raw, m, meta = _read_system(system, path, specs[system])
-        raws[system], metas[system] = raw, meta
+        m, metas[system] = _read_system(con, system, path, specs[system])
         maps += m
-    for section in ("person", "visit", "condition", "measurement"):
-        _register(con, f"raw_{section}", pd.concat([r[section] for r in raws.values()],
-                                                   ignore_index=True))  # fmt: skip
     no_maps = pd.DataFrame(columns=["system", "local", "standard", "field"], dtype="string")
     _register(con, "code_map", pd.concat(maps, ignore_index=True) if maps else no_maps)
     _register(con, "spec", _spec_frame(specs, metas))
