@@ -110,6 +110,12 @@ def test_links_merge_persons(systems):
     assert n == links["cluster_id"].nunique()
     src = h.table("source_record")
     assert len(src) == len(systems.truth) and src["person_id"].nunique() == n
+    # Records the links leave out stay persons of their own, with ids of their own.
+    part = links[links["system"] != "xianyi"]
+    h = harmonise(systems.paths, links=part)
+    src = h.table("source_record")
+    alone = (systems.truth["system"] == "xianyi").sum()
+    assert src["person_id"].nunique() == part["cluster_id"].nunique() + alone
 
 
 def test_database_file_and_fhir(systems, tmp_path, omop):

@@ -279,7 +279,8 @@ CREATE TEMP TABLE st_source AS
 SELECT row_number() OVER (ORDER BY p.system, p.local_id) AS record_no, p.*,
        l.cluster_id
 FROM st_person p LEFT JOIN links l ON l.system = p.system AND l.local_id = p.local_id;
-UPDATE st_source SET record_no = coalesce(cluster_id + 1, record_no)
+UPDATE st_source SET record_no = CASE WHEN cluster_id IS NOT NULL THEN cluster_id + 1
+    ELSE (SELECT max(cluster_id) FROM links) + 1 + record_no END
 WHERE (SELECT count(*) FROM links) > 0;
 """
 
