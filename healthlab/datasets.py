@@ -3,7 +3,7 @@
 Each dataset is a card, ``datasets/<name>.yaml``: the recipe (generator and its parameters per
 size, default seed) and the datasheet (codebook, calibration sources, intended use, limits, the
 statement that it is synthetic). :func:`load` builds a dataset through the generator its card
-names and caches the tables as Parquet, keyed by name, size, seed and healthlab's version, so a
+names and caches the tables as Parquet, keyed by name, size, seed, version and card, so a
 class of students loading the same dataset gets the same rows without building them twice.
 
 The cache lives under ``$HEALTHLAB_HOME/datasets`` (default: the user cache folder). A build is
@@ -251,7 +251,10 @@ def _check_args(name: str, size: str, seed) -> tuple[dict, int]:
 
 
 def _entry_dir(name: str, size: str, seed: int) -> Path:
-    return cache_dir() / name / _version() / f"{size}-seed{seed}"
+    # The card's digest is part of the key, so an edited recipe never returns stale rows.
+    recipe = json.dumps(card(name), sort_keys=True).encode("utf-8")
+    digest = hashlib.sha256(recipe).hexdigest()[:12]
+    return cache_dir() / name / _version() / f"{size}-seed{seed}-{digest}"
 
 
 def load(
