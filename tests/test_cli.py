@@ -67,3 +67,20 @@ def test_a_bare_group_prints_its_help():
     result = run("data")
     assert result.returncode == 0
     assert "build" in result.stdout and "calibration" in result.stdout
+
+
+def test_data_build_shows_progress_and_where_it_cached(tmp_path):
+    import os
+
+    env = {**os.environ, "HEALTHLAB_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "healthlab", "data", "build", "population", "--size", "tiny"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "building population (tiny)" in result.stderr  # the progress bar
+    assert "population: 2,000 rows" in result.stdout
+    assert str(tmp_path) in result.stdout
