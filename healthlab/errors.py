@@ -11,6 +11,7 @@ __all__ = [
     "DataCacheError",
     "HealthlabError",
     "InvalidParameterError",
+    "MappingError",
     "MissingDependencyError",
     "PrivacyBudgetExceededError",
     "UnknownDatasetError",
@@ -57,3 +58,7 @@ class MissingDependencyError(HealthlabError, ImportError):
 
 class PrivacyBudgetExceededError(HealthlabError):
     """A release would spend more privacy loss than the budget has left."""
+
+
+class MappingError(HealthlabError, ValueError):
+    """A mapping that does not fit the system it maps: the message names system, table, column."""

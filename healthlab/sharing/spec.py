@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from healthlab.errors import HealthlabError, InvalidParameterError
+from healthlab.errors import InvalidParameterError, MappingError
 from healthlab.sharing.omop import load_vocabulary
 
 __all__ = ["MappingError", "check_mapping", "load_mapping", "read_table"]
@@ -39,10 +39,6 @@ SECTIONS = {
     "measurement": (("table", "visit", "item", "value"), ("unit",)),
 }  # fmt: skip
 _SPEC_KEYS = {"column", "map", "pattern", "format", "script", "convert"}
-
-
-class MappingError(HealthlabError, ValueError):
-    """A mapping that does not fit the system it maps: the message names system, table, column."""
 
 
 def load_mapping(mapping) -> dict:
