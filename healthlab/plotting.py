@@ -154,16 +154,27 @@ def lorenz_plot(values, weights=None, *, label: str | None = None, ax=None):
     """
     lc = lorenz_curve(values, weights)
     g = gini(values, weights)
-    ax = _axes(ax)
+    name = f"{label} (Gini {g:.3f})" if label else f"Gini {g:.3f}"
+    return _share_curve(
+        _axes(ax),
+        lc["population_share"],
+        lc["value_share"],
+        name,
+        "Cumulative share of population",
+        "Cumulative share of the resource",
+    )
+
+
+def _share_curve(ax, x, y, label, xlabel, ylabel):
+    """Draw a cumulative-share curve on the unit square, with the line of equality once."""
     if not any(line.get_label() == "Equality" for line in ax.get_lines()):
         ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="Equality")
-    name = f"{label} (Gini {g:.3f})" if label else f"Gini {g:.3f}"
-    ax.plot(lc["population_share"], lc["value_share"], marker=".", label=name)
+    ax.plot(x, y, marker=".", label=label)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
-    ax.set_xlabel("Cumulative share of population")
-    ax.set_ylabel("Cumulative share of the resource")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.legend(loc="upper left", frameon=False)
     return ax
 
@@ -194,14 +205,11 @@ def concentration_plot(health, rank_by, weights=None, *, label: str | None = Non
     [0.0, 0.5, 1.0, 1.0, 1.0]
     """
     cc = concentration_curve(health, rank_by, weights)
-    ax = _axes(ax)
-    if not any(line.get_label() == "Equality" for line in ax.get_lines()):
-        ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="Equality")
-    ax.plot(cc["population_share"], cc["health_share"], marker=".", label=label or "health")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_aspect("equal")
-    ax.set_xlabel("Cumulative share of population, poorest first")
-    ax.set_ylabel("Cumulative share of the health variable")
-    ax.legend(loc="upper left", frameon=False)
-    return ax
+    return _share_curve(
+        _axes(ax),
+        cc["population_share"],
+        cc["health_share"],
+        label or "health",
+        "Cumulative share of population, poorest first",
+        "Cumulative share of the health variable",
+    )
