@@ -10,6 +10,9 @@ process, ``--repeats`` times, median reported):
   caches the model's lookup tables (its time is printed as ``cold``).
 - ``clinical``: the clinical records of one million people for one year written to Parquet
   partitions (``make_clinical(..., out=folder)``); the population is built first, untimed.
+- ``clinical_facilities``: the same, with every encounter routed to a facility by the choice
+  model (``facilities=make_facilities()``, as the catalogue's ``clinical`` card does); the
+  facilities are built first, untimed.
 - ``clinical_memory``: the same records built in memory, then each table written to one
   Parquet file.
 - ``e0``: life expectancy from the life table of 10 million synthetic people, 2020 and 2023,
@@ -30,12 +33,12 @@ import tempfile
 import time
 from pathlib import Path
 
-CASES = ("floor", "population", "clinical", "clinical_memory")
+CASES = ("floor", "population", "clinical", "clinical_facilities", "clinical_memory")
 
 
 def run_case(case: str, people: int) -> float:
     """Run one case in this process; return its wall time in seconds."""
-    from healthlab.synth import make_clinical, make_population
+    from healthlab.synth import make_clinical, make_facilities, make_population
     from healthlab.synth._blocks import BLOCK_SIZE, block_rng
     from healthlab.synth.population import draws
 
@@ -52,11 +55,12 @@ def run_case(case: str, people: int) -> float:
         make_population(people, seed=0)
         return time.perf_counter() - start
     population = make_population(people, seed=0)
+    facilities = make_facilities(seed=0) if case == "clinical_facilities" else None
     folder = Path(tempfile.mkdtemp(prefix="bench-synth-"))
     try:
         start = time.perf_counter()
-        if case == "clinical":
-            make_clinical(population, out=folder, seed=0)
+        if case in ("clinical", "clinical_facilities"):
+            make_clinical(population, facilities=facilities, out=folder, seed=0)
         else:
             tables = make_clinical(population, seed=0)
             for name, frame in tables.items():
