@@ -40,7 +40,7 @@ __all__ = [
     "check_character",
     "district_names",
     "given_name_table",
-    "make_addresses",
+    "draw_addresses",
     "make_identities",
     "surname_table",
     "valid_resident_id",
@@ -224,7 +224,7 @@ def district_names(district) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, zh, raw)[codes], np.where(ok, py, raw)[codes]
 
 
-def make_addresses(province_code, district, rng: np.random.Generator):
+def draw_addresses(province_code, district, rng: np.random.Generator):
     """Random street addresses in the given districts: (characters, pinyin) arrays.
 
     ``province_code`` holds two-digit GB/T 2260 codes, ``district`` the district labels.
@@ -269,7 +269,7 @@ def _identities_block(people: pd.DataFrame, rng: np.random.Generator) -> pd.Data
     body = area + birth.dt.strftime("%Y%m%d").to_numpy(object)
     body = body + pd.Series(seq).astype(str).str.zfill(3).to_numpy(object)
     phone = "100" + pd.Series(rng.integers(0, 10**8, n)).astype(str).str.zfill(8).to_numpy(object)
-    address, address_py = make_addresses(code, people["district"], rng)
+    address, address_py = draw_addresses(code, people["district"], rng)
     return pd.DataFrame(
         {
             "person_id": people["person_id"].to_numpy(),

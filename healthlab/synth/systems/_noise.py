@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from healthlab.errors import InvalidParameterError
-from healthlab.synth.identities import given_name_table, make_addresses
+from healthlab.synth.identities import draw_addresses, given_name_table
 
 #: Default rate of each kind of identifier error, per patient record.
 NOISE = {
@@ -160,7 +160,7 @@ def apply_noise(rec: pd.DataFrame, script: np.ndarray, rates: dict, rng) -> pd.D
     phone = np.where(flags["phone_changed"], new_phone, rec["phone"].to_numpy(object))
     out["phone"] = np.where(flags["phone_missing"], None, phone)
     # Addresses.
-    zh, pyaddr = make_addresses(rec["province_code"].to_numpy(), rec["district"], rng)
+    zh, pyaddr = draw_addresses(rec["province_code"].to_numpy(), rec["district"], rng)
     moved_a = flags["address_changed"]
     out["address"] = np.where(moved_a, zh, rec["address"].to_numpy(object))
     out["address_pinyin"] = np.where(moved_a, pyaddr, rec["address_pinyin"].to_numpy(object))
