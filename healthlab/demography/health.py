@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from healthlab.demography._checks import check_columns, check_frame, numeric, probability
+from healthlab.demography.lifetable import per_survivor, tail_sum
 from healthlab.errors import InvalidParameterError
 
 __all__ = ["sullivan_hale"]
@@ -98,11 +99,9 @@ def sullivan_hale(
             "divide percentages by 100"
         )
     healthy = Lx * (1.0 - pi)
-    T_healthy = np.cumsum(healthy[::-1])[::-1]
-    Tx = np.cumsum(Lx[::-1])[::-1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        hle = np.where(lx > 0, T_healthy / lx, 0.0)
-        le = np.where(lx > 0, Tx / lx, 0.0)
+    T_healthy = tail_sum(healthy)
+    hle = per_survivor(T_healthy, lx)
+    le = per_survivor(tail_sum(Lx), lx)
     out = pd.DataFrame(
         {
             "age": ages,
@@ -130,8 +129,7 @@ def sullivan_hale(
             )
         var_pi = pi * (1.0 - pi) / size
     if var_pi is not None:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            var = np.where(lx > 0, np.cumsum((Lx**2 * var_pi)[::-1])[::-1] / lx**2, 0.0)
+        var = per_survivor(tail_sum(Lx**2 * var_pi), lx, power=2)
         z = NormalDist().inv_cdf(0.5 + level / 2)
         out["hle_se"] = np.sqrt(var)
         out["hle_lower"] = hle - z * out["hle_se"]

@@ -56,6 +56,17 @@ _A0_RULES = {"coale-demeny", "andreev-kingkade", "none"}
 _AX_METHODS = {"midpoint", "graduation", "constant-hazard"}
 
 
+def tail_sum(values: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` over each interval and all those above it (``Tx`` from ``Lx``)."""
+    return np.cumsum(values[::-1])[::-1]
+
+
+def per_survivor(total: np.ndarray, lx: np.ndarray, power: int = 1) -> np.ndarray:
+    """``total / lx**power`` at ages someone survives to, 0 where nobody does."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(lx > 0, total / lx**power, 0.0)
+
+
 def _coale_demeny(m0: float, sex: str) -> tuple[float, float]:
     """``(1a0, 4a1)`` by Coale and Demeny's rules (Preston et al. 2001, table 3.3)."""
     if m0 >= 0.107:
@@ -270,9 +281,8 @@ def life_table(
         ax, qx = _graduate(ax, qx, mx, n, radix)
     px, lx, dx, Lx = _columns(qx, ax, n, radix)
     Lx[~closed] = lx[~closed] / mx[~closed]
-    Tx = np.cumsum(Lx[::-1])[::-1]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ex = np.where(lx > 0, Tx / lx, 0.0)
+    Tx = tail_sum(Lx)
+    ex = per_survivor(Tx, lx)
 
     out = pd.DataFrame(
         {
@@ -367,6 +377,4 @@ def _chiang_se(table: pd.DataFrame, deaths, exposure) -> np.ndarray:
         lx**2 * ((np.where(closed, n, 0.0) - ax) + e_next) ** 2 * var_q,
         lx**2 * var_m / np.where(mx > 0, mx, np.inf) ** 4,
     )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var_e = np.where(lx > 0, np.cumsum(term[::-1])[::-1] / lx**2, 0.0)
-    return np.sqrt(var_e)
+    return np.sqrt(per_survivor(tail_sum(term), lx, power=2))
