@@ -250,11 +250,11 @@ def _check_args(name: str, size: str, seed) -> tuple[dict, int]:
     return spec, int(seed)
 
 
-def _entry_dir(name: str, size: str, seed: int) -> Path:
+def _entry_dir(spec: dict, size: str, seed: int) -> Path:
     # The card's digest is part of the key, so an edited recipe never returns stale rows.
-    recipe = json.dumps(card(name), sort_keys=True).encode("utf-8")
+    recipe = json.dumps(spec, sort_keys=True).encode("utf-8")
     digest = hashlib.sha256(recipe).hexdigest()[:12]
-    return cache_dir() / name / _version() / f"{size}-seed{seed}-{digest}"
+    return cache_dir() / spec["name"] / _version() / f"{size}-seed{seed}-{digest}"
 
 
 def load(
@@ -290,7 +290,7 @@ def load(
     >>> ds.frame.shape  # doctest: +SKIP
     """
     spec, seed = _check_args(name, size, seed)
-    entry = _entry_dir(name, size, seed)
+    entry = _entry_dir(spec, size, seed)
     found = _read_entry(entry)
     if found is None:
         return _build(spec, size, seed, progress, force=False)
@@ -306,7 +306,7 @@ def build(name: str, *, size: str = "small", seed: int | None = None, progress=N
 
 def _build(spec: dict, size: str, seed: int, progress, *, force: bool) -> Dataset:
     name = spec["name"]
-    entry = _entry_dir(name, size, seed)
+    entry = _entry_dir(spec, size, seed)
     with _staging(entry) as staging, _entry_lock(entry):
         # Another process may have built it while this one waited for the lock.
         found = None if force else _read_entry(entry)
