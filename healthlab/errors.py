@@ -7,6 +7,8 @@ Messages say what was wrong and what to do about it.
 from __future__ import annotations
 
 __all__ = [
+    "AnswerError",
+    "AnswersFileError",
     "CardError",
     "DataCacheError",
     "HealthlabError",
@@ -14,6 +16,7 @@ __all__ = [
     "MappingError",
     "MissingDependencyError",
     "PrivacyBudgetExceededError",
+    "SourceNotebookError",
     "UnknownDatasetError",
 ]
 
@@ -62,3 +65,21 @@ class PrivacyBudgetExceededError(HealthlabError):
 
 class MappingError(HealthlabError, ValueError):
     """A mapping that does not fit the system it maps: the message names system, table, column."""
+
+
+class AnswerError(HealthlabError, ValueError):
+    """An answer that cannot be recorded: an unknown question, or a value JSON cannot hold."""
+
+
+class AnswersFileError(HealthlabError):
+    """An answers file that cannot be read: the message names the file and the line."""
+
+
+class SourceNotebookError(HealthlabError):
+    """A source notebook that breaks the exercise contract; ``problems`` lists every breach."""
+
+    def __init__(self, name: str, problems: list[str]):
+        self.name = name
+        self.problems = list(problems)
+        listed = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{name} breaks the exercise contract:\n{listed}")
