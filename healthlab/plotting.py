@@ -14,7 +14,14 @@ from healthlab.allocation.equity import concentration_curve, gini, lorenz_curve
 from healthlab.demography._checks import age_grid, check_columns, check_frame, numeric
 from healthlab.errors import InvalidParameterError
 
-__all__ = ["concentration_plot", "lorenz_plot", "population_pyramid"]
+__all__ = [
+    "PALETTE",
+    "concentration_plot",
+    "finish",
+    "lorenz_plot",
+    "population_pyramid",
+    "set_theme",
+]
 
 #: Colours of the two sexes (colour-blind safe pair).
 SEX_COLOURS = {"M": "#4C72B0", "F": "#DD8452"}
@@ -213,3 +220,117 @@ def concentration_plot(health, rank_by, weights=None, *, label: str | None = Non
         "Cumulative share of population, poorest first",
         "Cumulative share of the health variable",
     )
+
+
+# --------------------------------------------------------------------------- the shared look
+
+#: The colour-blind-safe palette every case-study figure uses (seaborn's ``colorblind``, after
+#: Okabe and Ito): blue, orange, green, vermilion, purple, brown, pink, grey, yellow, sky blue.
+PALETTE = (
+    "#0173B2",
+    "#DE8F05",
+    "#029E73",
+    "#D55E00",
+    "#CC78BC",
+    "#CA9161",
+    "#FBAFE4",
+    "#949494",
+    "#ECE133",
+    "#56B4E9",
+)
+
+
+def set_theme(*, context: str = "notebook") -> None:
+    """Give every figure of a session the look the case studies share.
+
+    seaborn's ``whitegrid`` style with the colour-blind palette :data:`PALETTE`, a figure size
+    that fits a notebook column, left-aligned bold titles (a title states the finding) and no
+    top or right spines. Call it once, in a notebook's first code cell.
+
+    Parameters
+    ----------
+    context : {"paper", "notebook", "talk", "poster"}, default "notebook"
+        seaborn's scaling of fonts and lines.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from healthlab.plotting import PALETTE, set_theme
+    >>> set_theme()
+    >>> import matplotlib.pyplot as plt
+    >>> from matplotlib.colors import to_hex
+    >>> to_hex(plt.rcParams["axes.prop_cycle"].by_key()["color"][0]) == PALETTE[0].lower()
+    True
+    """
+    import seaborn as sns
+
+    if context not in ("paper", "notebook", "talk", "poster"):
+        raise InvalidParameterError(
+            f"context must be 'paper', 'notebook', 'talk' or 'poster', got {context!r}"
+        )
+    sns.set_theme(
+        context=context,
+        style="whitegrid",
+        palette=list(PALETTE),
+        rc={
+            "figure.figsize": (7.0, 4.2),
+            "figure.dpi": 100,
+            "savefig.bbox": "tight",
+            "axes.titlesize": "medium",
+            "axes.titleweight": "bold",
+            "axes.titlelocation": "left",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+        },
+    )
+
+
+def finish(ax, title: str, *, xlabel: str | None = None, ylabel: str | None = None,
+           source: str | None = None) -> None:  # fmt: skip
+    """Title a figure with its finding, label its axes with units and name its source.
+
+    The source goes in small grey type under the axes (``"Source: ..."``), so a figure
+    copied out of the notebook still says where its numbers come from. Returns nothing, so a
+    notebook cell that ends with it prints no object.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    title : str
+        The finding, for example ``"Rural China is older than urban China"``.
+    xlabel, ylabel : str, optional
+        Axis labels with units, for example ``"Age (years)"``.
+    source : str, optional
+        Where the data come from, for example ``"healthlab synthetic population (small, seed 0)"``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from healthlab.plotting import finish
+    >>> fig, ax = plt.subplots()
+    >>> finish(ax, "Beds rise with income", xlabel="Income quintile", source="synthetic")
+    >>> ax.get_title(loc="left"), ax.get_xlabel(), ax.texts[-1].get_text()
+    ('Beds rise with income', 'Income quintile', 'Source: synthetic')
+    """
+    if not isinstance(title, str) or not title.strip():
+        raise InvalidParameterError("title must say what the figure shows, as a sentence")
+    ax.set_title(title, loc="left")
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    if source:
+        ax.annotate(
+            f"Source: {source}",
+            xy=(0, 0),
+            xycoords="figure fraction",
+            xytext=(4, 2),
+            textcoords="offset points",
+            fontsize="x-small",
+            color="#555555",
+            va="bottom",
+        )

@@ -94,3 +94,22 @@ def test_doctests():
     result = doctest.testmod(healthlab.plotting, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_set_theme_uses_the_colour_blind_palette_and_finish_names_the_source():
+    from matplotlib.colors import to_hex
+
+    from healthlab.plotting import PALETTE, finish, set_theme
+
+    set_theme()
+    cycle = [to_hex(c) for c in plt.rcParams["axes.prop_cycle"].by_key()["color"]]
+    assert cycle[:3] == [c.lower() for c in PALETTE[:3]]
+    fig, ax = plt.subplots()
+    assert finish(ax, "Rural China is older", xlabel="Age (years)", source="census") is None
+    assert ax.get_title(loc="left") == "Rural China is older"
+    assert ax.get_xlabel() == "Age (years)"
+    assert [t.get_text() for t in ax.texts] == ["Source: census"]
+    with pytest.raises(InvalidParameterError, match="title"):
+        finish(ax, " ")
+    with pytest.raises(InvalidParameterError, match="context"):
+        set_theme(context="huge")

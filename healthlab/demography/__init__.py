@@ -10,6 +10,9 @@ and tested against published tables.
 - :func:`project_population`, :func:`project_scenarios` -- cohort-component projection.
 - :func:`lee_carter` -- Lee-Carter fit and forecast of mortality.
 - :func:`project_service_demand` -- future patients, admissions and beds.
+- :func:`age_counts`, :func:`death_rates`, :func:`age_prevalence`, :func:`service_rates`,
+  :func:`fertility_schedule` -- from one row per person to the tables above.
+- :func:`reverse_survive` -- earlier populations rebuilt from a later one.
 """
 
 from healthlab.demography.burden import project_service_demand
@@ -17,16 +20,30 @@ from healthlab.demography.health import sullivan_hale
 from healthlab.demography.leecarter import LeeCarter, lee_carter
 from healthlab.demography.lifetable import life_table
 from healthlab.demography.projection import project_population, project_scenarios
+from healthlab.demography.rates import (
+    age_counts,
+    age_prevalence,
+    death_rates,
+    fertility_schedule,
+    service_rates,
+)
+from healthlab.demography.reconstruct import reverse_survive
 from healthlab.demography.structure import dependency_ratios, median_age
 
 __all__ = [
     "LeeCarter",
+    "age_counts",
+    "age_prevalence",
+    "death_rates",
     "dependency_ratios",
+    "fertility_schedule",
     "lee_carter",
     "life_table",
     "median_age",
     "project_population",
     "project_scenarios",
     "project_service_demand",
+    "reverse_survive",
+    "service_rates",
     "sullivan_hale",
 ]
