@@ -291,7 +291,7 @@ def finish(ax, title: str, *, xlabel: str | None = None, ylabel: str | None = No
            source: str | None = None) -> None:  # fmt: skip
     """Title a figure with its finding, label its axes with units and name its source.
 
-    The source goes in small grey type under the axes (``"Source: ..."``), so a figure
+    The source goes in small grey type under the x-axis label (``"Source: ..."``), so a figure
     copied out of the notebook still says where its numbers come from. Returns nothing, so a
     notebook cell that ends with it prints no object.
 
@@ -324,13 +324,19 @@ def finish(ax, title: str, *, xlabel: str | None = None, ylabel: str | None = No
     if ylabel is not None:
         ax.set_ylabel(ylabel)
     if source:
+        # below the x-axis label (or below the legend a pyramid puts under the axes)
+        legend = ax.get_legend()
+        below = (
+            legend if legend is not None and legend.get_bbox_to_anchor().y0 < ax.bbox.y0 else None
+        )
         ax.annotate(
             f"Source: {source}",
             xy=(0, 0),
-            xycoords="figure fraction",
-            xytext=(4, 2),
+            xycoords=("axes fraction", below or ax.xaxis.label),
+            xytext=(0, -3),
             textcoords="offset points",
             fontsize="x-small",
             color="#555555",
-            va="bottom",
+            ha="left",
+            va="top",
         )
