@@ -4,10 +4,21 @@ The work lives in modules of one concern each: ``risk`` (k, l, t, prosecutor, jo
 marketer risk), ``attack`` (linkage), ``hierarchies``, ``generalize`` (full-domain
 generalisation and suppression), ``lattice`` (optimal search), ``mondrian``,
 ``microaggregation``, ``audit`` (information loss), ``utility`` (workloads), ``dp``
-(differential privacy with OpenDP) and ``synthetic_risk`` (attacks on synthetic data).
+(differential privacy with OpenDP), ``synthetic_risk`` (attacks on synthetic data),
+``auditing`` (explanation-based auditing of access logs, high-risk rules, anomaly scores,
+review queues) and ``security`` (data security grading under GB/T 39725-2020).
 """
 
 from healthlab.privacy.attack import linkage_attack
+from healthlab.privacy.auditing import (
+    AccessAudit,
+    ReviewQueue,
+    employee_day_scores,
+    explain_accesses,
+    queue_quality,
+    review_queue,
+    rule_report,
+)
 from healthlab.privacy.dp import (
     PrivacyBudget,
     PrivacyBudgetExceededError,
@@ -26,14 +37,20 @@ from healthlab.privacy.lattice import optimal_generalization
 from healthlab.privacy.microaggregation import microaggregate
 from healthlab.privacy.mondrian import mondrian
 from healthlab.privacy.risk import risk_report
+from healthlab.privacy.security import data_grading, security_guide
 from healthlab.privacy.synthetic_risk import inference_risk, linkability_risk, singling_out_risk
 from healthlab.privacy.utility import model_utility, statistic_error
 
 __all__ = [
+    "AccessAudit",
+    "ReviewQueue",
     "PrivacyBudget",
     "PrivacyBudgetExceededError",
     "PrivateTable",
     "age_hierarchy",
+    "data_grading",
+    "employee_day_scores",
+    "explain_accesses",
     "anonymize",
     "date_hierarchy",
     "generalize",
@@ -46,9 +63,13 @@ __all__ = [
     "mondrian",
     "optimal_generalization",
     "prefix_hierarchy",
+    "queue_quality",
+    "review_queue",
     "privacy_utility_curve",
     "region_hierarchy",
     "risk_report",
+    "rule_report",
+    "security_guide",
     "singling_out_risk",
     "statistic_error",
     "suppress",

@@ -4,6 +4,7 @@ Each ``make_*`` function takes its sizes first, everything else by keyword, and 
 the same seed gives the same rows on any machine and however the work is split.
 """
 
+from healthlab.synth.access_log import make_access_log
 from healthlab.synth.admissions import make_admissions_series
 from healthlab.synth.clinical import make_clinical
 from healthlab.synth.facilities import make_facilities
@@ -13,6 +14,7 @@ from healthlab.synth.roster import make_roster
 from healthlab.synth.systems import make_hospital_systems, write_hospital_systems
 
 __all__ = [
+    "make_access_log",
     "make_admissions_series",
     "make_clinical",
     "make_facilities",

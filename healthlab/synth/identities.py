@@ -224,6 +224,21 @@ def district_names(district) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, zh, raw)[codes], np.where(ok, py, raw)[codes]
 
 
+def draw_streets(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` random street names in pinyin (``"Renmin Road"``), as :func:`draw_addresses` has them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> streets = draw_streets(3, np.random.default_rng(0))
+    >>> len(streets), all(" " in s for s in streets)
+    (3, True)
+    """
+    st = rng.integers(0, len(_STREETS), n)
+    sf = rng.choice(len(_SUFFIX), n, p=[0.6, 0.3, 0.1])
+    return _STREETS["py"].to_numpy(object)[st] + " " + _SUFFIX["py"].to_numpy(object)[sf]
+
+
 def draw_addresses(province_code, district, rng: np.random.Generator):
     """Random street addresses in the given districts: (characters, pinyin) arrays.
 

@@ -1,0 +1,508 @@
+"""Access logs of the hospitals' record systems: who opened which patient's record, and why.
+
+Most leaks of health records are insiders who look where they should not, or export in bulk;
+hospitals answer with access logs and auditing. Real logs are among the most sensitive data
+there are, so students never see one. This module makes them for the synthetic clinical records.
+
+The generative story. Every facility the records route encounters to gets a team (doctors and
+nurses per department, pharmacists, laboratory technicians, billing, medical-records and IT
+staff) sized to its workload, with surnames from the national frequency table and homes in the
+districts it serves; a few staff are patients of their own facility. Each workstation belongs to
+one department. Care leaves accesses where it happens: the treating doctor opens and edits the
+record at a visit, reads results in the days after; on a ward the attending doctor rounds every
+morning and nurses chart each shift, night shifts included; pharmacy reads orders, the
+laboratory reads and writes results, billing closes the account, medical records codes the
+stay after discharge and sometimes prints or exports it for an insurer or a transfer; a
+consultation brings a doctor of another department, recorded in ``consultations``. A small
+share of legitimate accesses leave no trace elsewhere (a colleague covering without a recorded
+consultation), and staff sometimes log in at another department's workstation.
+
+Misuse is injected at the rates of :data:`MISUSE` (each configurable), with its ground truth in
+``truth``: staff curious about patients who share their surname or live on their street, about
+colleagues who are patients, about prominent patients; employees who look up and export records
+in their last two weeks; a credential used by someone else at night from a workstation of another
+department. No single column gives misuse away: legitimate accesses include exports, night
+charting, patients with the employee's surname, neighbours and colleagues treated as patients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from healthlab.errors import InvalidParameterError
+from healthlab.synth import access_misuse as _mis
+from healthlab.synth._blocks import block_rng, check_seed
+from healthlab.synth.access_staff import (
+    LEAVER_SHARE,
+    PROMINENT_SHARE,
+    ROLE_DEPARTMENT,
+    ROLES,
+    make_staff,
+    pick_in_groups,
+    street_of,
+)
+from healthlab.synth.identities import make_identities
+
+__all__ = ["ACTIONS", "MISUSE", "make_access_log"]
+
+#: Actions a log records, in code order.
+ACTIONS = ("view", "modify", "print", "export")
+
+#: Default misuse rates. ``surname``, ``neighbour``, ``leaver`` (of those who leave) and
+#: ``credential``: the share of employees who commit it in the period; ``coworker``: the
+#: chance that an employee looks up a given colleague who is a patient; ``prominent``: the
+#: chance that an employee of a facility that treats a prominent patient looks them up.
+#: Assumptions, set so misuse is a few accesses in a thousand, as audits of hospital logs find.
+MISUSE = {
+    "surname": 0.01,
+    "neighbour": 0.01,
+    "coworker": 0.02,
+    "prominent": 0.05,
+    "leaver": 0.03,
+    "credential": 0.001,
+}
+
+#: Probabilities of the legitimate care pattern (assumptions).
+CARE = {
+    "follow_up": 0.15,  # a doctor reads results in the week after a visit
+    "consultation": 0.2,  # an inpatient stay brings a doctor of another department
+    "night_chart": 0.5,  # a nurse charts on the night shift
+    "records_print": 0.2,
+    "records_export": 0.1,  # for an insurer or a transfer
+    "undocumented": 0.03,  # a colleague of another department, no consultation recorded
+    "roaming": 0.05,  # an access from another department's workstation
+}
+
+_LABS = ("4548-4", "1558-6", "14682-9", "62238-1")
+_SEC_DAY = 86_400
+
+
+class _Rows:
+    """Accesses collected as column arrays, concatenated at the end."""
+
+    def __init__(self):
+        self.parts: list[dict] = []
+
+    def add(self, staff, person, time, action, kind="legit", incident=None, workstation=None):
+        n = len(staff)
+        if n == 0:
+            return
+        self.parts.append(
+            {
+                "staff_id": np.asarray(staff, np.int64),
+                "person_id": np.asarray(person, np.int64),
+                "time": np.asarray(time, np.int64),
+                "action": np.broadcast_to(np.asarray(action, np.int8), (n,)).copy(),
+                "kind": np.full(n, kind, object),
+                "incident": np.full(n, -1, np.int64)
+                if incident is None
+                else np.asarray(incident, np.int64),
+                "workstation_id": np.full(n, -1, np.int64)
+                if workstation is None
+                else np.asarray(workstation, np.int64),
+            }
+        )
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame({k: [] for k in ("staff_id", "person_id", "time", "action")})
+        return pd.DataFrame({k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]})
+
+
+class _Team:
+    """Looks up a random employee of a (facility, department, role)."""
+
+    def __init__(self, staff: pd.DataFrame, departments: pd.Index):
+        self.departments = departments
+        key = self.key(staff["facility_id"], staff["department"], staff["role"])
+        order = np.argsort(key, kind="stable")
+        self.keys, self.ids = key[order], staff["staff_id"].to_numpy()[order]
+
+    def key(self, facility, department, role) -> np.ndarray:
+        dept = self.departments.get_indexer(pd.Series(department).astype("string"))
+        roles = pd.Index(ROLES).get_indexer(pd.Series(role).astype("string"))
+        return (np.asarray(facility, np.int64) << 16) | (dept.astype(np.int64) << 4) | roles
+
+    def draw(self, facility, department, role, rng) -> tuple[np.ndarray, np.ndarray]:
+        """(staff ids, found): ``found`` is False where that team has nobody."""
+        want = self.key(facility, department, role)
+        lo = np.searchsorted(self.keys, want, side="left")
+        hi = np.searchsorted(self.keys, want, side="right")
+        found = hi > lo
+        pick = lo + np.floor(rng.random(len(want)) * (hi - lo)).astype(np.int64)
+        return np.where(found, self.ids[np.minimum(pick, len(self.ids) - 1)], -1), found
+
+
+def _clock(rng, n, lo_hour, hi_hour) -> np.ndarray:
+    return (rng.uniform(lo_hour, hi_hour, n) * 3600).astype(np.int64)
+
+
+def _clinic_hours(rng, n) -> np.ndarray:
+    morning = rng.random(n) < 0.6
+    return np.where(morning, _clock(rng, n, 8, 12), _clock(rng, n, 14, 17.5))
+
+
+def _emergency_hours(rng, n) -> np.ndarray:
+    # Busier by day, never empty at night.
+    day = rng.random(n) < 0.75
+    return np.where(day, _clock(rng, n, 8, 22), _clock(rng, n, 22, 32) % _SEC_DAY)
+
+
+def _check(clinical, population, days, misuse) -> tuple[dict, dict]:
+    if not isinstance(clinical, Mapping) or "encounters" not in clinical:
+        raise InvalidParameterError(
+            "clinical must be the clinical records' tables (a mapping with at least "
+            "'encounters', 'medications' and 'observations'), for example "
+            "healthlab.datasets.load('clinical', size='tiny') or make_clinical(...)"
+        )
+    for table in ("medications", "observations"):
+        if table not in clinical:
+            raise InvalidParameterError(f"clinical lacks the table {table!r}")
+    if clinical["encounters"]["facility_id"].isna().all():
+        raise InvalidParameterError(
+            "no encounter of clinical names a facility: make the records with "
+            "make_clinical(population, facilities=make_facilities()) so each encounter has one"
+        )
+    if not isinstance(population, pd.DataFrame) or "person_id" not in population:
+        raise InvalidParameterError("population must be the population table (a DataFrame)")
+    if isinstance(days, bool) or not isinstance(days, int | np.integer) or not 1 <= days <= 366:
+        raise InvalidParameterError(f"days must be a whole number from 1 to 366, got {days!r}")
+    rates = dict(MISUSE)
+    for kind, rate in (misuse or {}).items():
+        if kind not in MISUSE:
+            raise InvalidParameterError(
+                f"unknown misuse kind {kind!r}; the kinds are {sorted(MISUSE)}"
+            )
+        if not 0 <= float(rate) <= 1:
+            raise InvalidParameterError(f"misuse rate {kind}={rate!r} must lie in [0, 1]")
+        rates[kind] = float(rate)
+    return dict(clinical), rates
+
+
+def _encounters(clinical, start, days) -> pd.DataFrame:
+    enc = clinical["encounters"].dropna(subset=["facility_id"])
+    enc = enc.drop_duplicates("encounter_id").sort_values("encounter_id", kind="stable")
+    admit = enc["admit_date"].to_numpy("datetime64[s]").astype(np.int64)
+    keep = (admit >= start) & (admit < start + days * _SEC_DAY)
+    enc = enc[keep].reset_index(drop=True)
+    enc["facility_id"] = enc["facility_id"].astype(np.int64)
+    enc["department"] = enc["department"].astype("string")
+    enc["encounter_type"] = enc["encounter_type"].astype("string")
+    meds = clinical["medications"]["encounter_id"]
+    obs = clinical["observations"]
+    labs = obs.loc[obs["loinc"].astype("string").isin(_LABS), "encounter_id"]
+    enc["has_meds"] = enc["encounter_id"].isin(meds)
+    enc["has_labs"] = enc["encounter_id"].isin(labs)
+    enc["day"] = (enc["admit_date"].to_numpy("datetime64[s]").astype(np.int64) - start) // _SEC_DAY
+    los = enc["length_of_stay"].fillna(0).to_numpy(np.int64)
+    enc["los"] = np.where(enc["encounter_type"].eq("inpatient"), np.maximum(los, 0), 0)
+    return enc
+
+
+def _patients(enc, population, seed) -> pd.DataFrame:
+    people = population[population["person_id"].isin(enc["person_id"])]
+    ids = make_identities(people, seed=seed)
+    people = people[["person_id", "age", "district", "province_code"]].merge(
+        ids[["person_id", "surname", "address_pinyin"]], on="person_id"
+    )
+    people["street"] = street_of(people.pop("address_pinyin"))
+    pairs = enc[["facility_id", "person_id"]].drop_duplicates()
+    out = pairs.merge(people, on="person_id").sort_values(["facility_id", "person_id"])
+    out["district"] = out["district"].astype("string")
+    out["surname"] = out["surname"].astype("string")
+    return out.reset_index(drop=True)
+
+
+def _care(enc, team, staff, start, rng) -> tuple[_Rows, pd.DataFrame]:
+    rows = _Rows()
+    f, d = enc["facility_id"].to_numpy(), enc["department"].to_numpy(object)
+    who = enc["person_id"].to_numpy()
+    t_day = start + enc["day"].to_numpy() * _SEC_DAY
+    kind = enc["encounter_type"].to_numpy(object)
+    visit, emergency = kind != "inpatient", kind == "emergency"
+    n = len(enc)
+    hour = np.where(emergency, _emergency_hours(rng, n), _clinic_hours(rng, n))
+    t0 = t_day + hour
+    doctor, _ = team.draw(f, d, "doctor", rng)
+    rows.add(doctor, who, t0, 0)
+    rows.add(doctor, who, t0 + rng.integers(300, 1200, n), 1)
+    nurse, found = team.draw(f, d, "nurse", rng)
+    sel = emergency & found
+    rows.add(nurse[sel], who[sel], t0[sel] - rng.integers(60, 900, sel.sum()), 0)
+    for flag, role, lag in (
+        ("has_meds", "pharmacist", (1800, 5400)),
+        ("has_labs", "technician", (3600, 10800)),
+    ):
+        member, found = team.draw(f, ROLE_DEPARTMENT[role], role, rng)
+        sel = enc[flag].to_numpy() & found
+        t = t0[sel] + rng.integers(*lag, sel.sum())
+        rows.add(member[sel], who[sel], t, 0)
+        if role == "technician":
+            rows.add(member[sel], who[sel], t + rng.integers(600, 3600, sel.sum()), 1)
+    billing, found = team.draw(f, "finance", "billing", rng)
+    stay = enc["los"].to_numpy()
+    t_bill = np.where(
+        visit, t0 + rng.integers(1800, 7200, n), t_day + stay * _SEC_DAY + _clock(rng, n, 9, 17)
+    )
+    rows.add(billing[found], who[found], t_bill[found], 0)
+    follow = visit & (rng.random(n) < CARE["follow_up"])
+    later = t_day + rng.integers(1, 8, n) * _SEC_DAY + _clock(rng, n, 8, 17.5)
+    rows.add(doctor[follow], who[follow], later[follow], 0)
+
+    # Wards: the attending rounds each morning, nurses chart each shift.
+    ward = np.flatnonzero(~visit)
+    nights = stay[ward] + 1
+    idx = np.repeat(ward, nights)
+    day_no = np.arange(len(idx)) - np.repeat(np.cumsum(nights) - nights, nights)
+    base = t_day[idx] + day_no * _SEC_DAY
+    m = len(idx)
+    rows.add(doctor[idx], who[idx], base + _clock(rng, m, 8, 11), 0)
+    edit = rng.random(m) < 0.5
+    rows.add(doctor[idx][edit], who[idx][edit], (base + _clock(rng, m, 11, 17))[edit], 1)
+    for lo, hi, p in ((8, 16, 1.0), (16, 24, 1.0), (24, 32, CARE["night_chart"])):
+        nurse, found = team.draw(f[idx], d[idx], "nurse", rng)
+        sel = found & (rng.random(m) < p)
+        t = base + _clock(rng, m, lo, hi)
+        rows.add(nurse[sel], who[idx][sel], t[sel], 1 if lo == 16 else 0)
+    records, found = team.draw(f[ward], "medical_records", "records", rng)
+    after = t_day[ward] + (stay[ward] + rng.integers(1, 11, len(ward))) * _SEC_DAY
+    after = after + _clock(rng, len(ward), 9, 17)
+    rows.add(records[found], who[ward][found], after[found], 0)
+    for action, key in ((2, "records_print"), (3, "records_export")):
+        sel = found & (rng.random(len(ward)) < CARE[key])
+        rows.add(
+            records[sel], who[ward][sel], after[sel] + rng.integers(60, 3600, sel.sum()), action
+        )
+
+    # Consultations (recorded) and colleagues covering without a record (not recorded).
+    doctor_depts = staff.loc[staff["role"] == "doctor", ["facility_id", "department"]]
+    doctor_depts = doctor_depts.drop_duplicates().sort_values(["facility_id", "department"])
+    other = _other_department(doctor_depts, f, d, rng)
+    consult = ~visit & (other != "") & (rng.random(n) < CARE["consultation"])
+    c_day = enc["day"].to_numpy() + np.floor(rng.random(n) * (stay + 1)).astype(np.int64)
+    c_doc, _ = team.draw(f[consult], other[consult], "doctor", rng)
+    c_time = start + c_day[consult] * _SEC_DAY + _clock(rng, consult.sum(), 9, 17)
+    rows.add(c_doc, who[consult], c_time, 0)
+    consultations = pd.DataFrame(
+        {
+            "consultation_id": np.arange(1, consult.sum() + 1, dtype=np.int64),
+            "encounter_id": enc["encounter_id"].to_numpy()[consult],
+            "person_id": who[consult],
+            "facility_id": f[consult],
+            "department": pd.array(other[consult], dtype="string"),
+            "date": (c_time // _SEC_DAY * _SEC_DAY)
+            .astype("datetime64[s]")
+            .astype("datetime64[ms]"),
+        }
+    )
+    cover = (other != "") & (rng.random(n) < CARE["undocumented"])
+    u_doc, _ = team.draw(f[cover], other[cover], "doctor", rng)
+    u_day = enc["day"].to_numpy()[cover] + np.floor(rng.random(cover.sum()) * (stay[cover] + 1))
+    rows.add(
+        u_doc,
+        who[cover],
+        start + u_day.astype(np.int64) * _SEC_DAY + _clock(rng, cover.sum(), 8, 18),
+        0,
+    )
+    return rows, consultations
+
+
+def _other_department(doctor_depts, f, d, rng) -> np.ndarray:
+    """A random other doctor department of the same facility ('' where there is none)."""
+    keys = doctor_depts["facility_id"].to_numpy()
+    lo, hi = np.searchsorted(keys, f, "left"), np.searchsorted(keys, f, "right")
+    count = hi - lo
+    pick = lo + np.floor(rng.random(len(f)) * np.maximum(count, 1)).astype(np.int64)
+    names = doctor_depts["department"].to_numpy(object)
+    choice = names[np.minimum(pick, len(names) - 1)] if len(names) else np.full(len(f), "")
+    # Re-draw once where it hit the encounter's own department; give up where it has no other.
+    again = choice == d
+    pick2 = lo + np.floor(rng.random(len(f)) * np.maximum(count, 1)).astype(np.int64)
+    choice = np.where(again, names[np.minimum(pick2, len(names) - 1)] if len(names) else "", choice)
+    return np.where((count > 1) & (choice != d), choice, "").astype(object)
+
+
+def _workstations(staff, rng) -> tuple[pd.DataFrame, np.ndarray]:
+    """One workstation per two employees of a department (at least one); each employee's own."""
+    teams = staff.groupby(["facility_id", "department"], observed=True).size().rename("n")
+    teams = teams.reset_index()
+    count = np.maximum(1, teams["n"].to_numpy() // 2)
+    ws = teams.loc[teams.index.repeat(count), ["facility_id", "department"]].reset_index(drop=True)
+    ws.insert(0, "workstation_id", np.arange(1, len(ws) + 1, dtype=np.int64))
+    key = ws["facility_id"].astype("string") + "/" + ws["department"]
+    own = staff["facility_id"].astype("string") + "/" + staff["department"]
+    order = np.argsort(key.to_numpy(object), kind="stable")
+    sorted_keys = key.to_numpy(object)[order]
+    home = ws["workstation_id"].to_numpy()[order][
+        pick_in_groups(sorted_keys, own.to_numpy(object), rng)
+    ]
+    return ws, home
+
+
+def make_access_log(
+    clinical,
+    *,
+    population: pd.DataFrame,
+    staff: pd.DataFrame | None = None,
+    days: int = 365,
+    misuse: Mapping[str, float] | None = None,
+    progress=None,
+    seed: int = 0,
+) -> dict[str, pd.DataFrame]:
+    """Access logs of the facilities' record systems, with injected misuse and its truth.
+
+    See the module notes for the generative story.
+
+    Parameters
+    ----------
+    clinical : mapping of str to pandas.DataFrame
+        The clinical records (``encounters`` with ``facility_id``, ``medications``,
+        ``observations``), for example a loaded ``clinical`` dataset.
+    population : pandas.DataFrame
+        The population the records belong to (for names, homes and ages).
+    staff : pandas.DataFrame, optional
+        A staff table of your own (the columns of the ``staff`` table below); by default one
+        is made, sized to each facility's workload.
+    days : int
+        Days of log from 1 January of the records' year (1 to 366).
+    misuse : mapping of str to float, optional
+        Rates overriding :data:`MISUSE` (same keys).
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each step.
+    seed : int
+        Seed of the random draws.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``staff``, ``workstations``, ``accesses`` (``access_id``, ``time``, ``staff_id``,
+        ``person_id``, ``action``, ``workstation_id``, ``facility_id``), ``consultations``,
+        ``patients`` (the patient index: ``person_id``, ``surname``, ``district``, ``street``),
+        ``prominent`` (the patients the hospital flags as prominent) and ``truth`` (one row per
+        misuse access: ``access_id``, ``kind``, ``incident``); ``rates`` gives each kind's
+        eligible and committed counts.
+
+    Examples
+    --------
+    >>> from healthlab import synth
+    >>> people = synth.make_population(2_000, seed=3)
+    >>> records = synth.make_clinical(people, facilities=synth.make_facilities(seed=3), seed=3)
+    >>> log = make_access_log(records, population=people, days=90, seed=3)
+    >>> sorted(log)  # doctest: +NORMALIZE_WHITESPACE
+    ['accesses', 'consultations', 'patients', 'prominent', 'rates', 'staff', 'truth',
+     'workstations']
+    >>> bool(log["truth"]["access_id"].isin(log["accesses"]["access_id"]).all())
+    True
+    """
+    seed = check_seed(seed)
+    clinical, rates = _check(clinical, population, days, misuse)
+    steps, done = 5, 0
+
+    def step():
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, steps)
+
+    # The log starts on 1 January of the records' year (a few admission dates are miscoded
+    # by the records' mess, so the earliest date is not the period's start).
+    year = pd.Timestamp(clinical["encounters"]["admit_date"].median()).year
+    start = int(pd.Timestamp(year=year, month=1, day=1).as_unit("s").value // 10**9)
+    enc = _encounters(clinical, start, days)
+    patients = _patients(enc, population, seed)
+    step()
+    rng = block_rng(seed, "access_log/staff", 0)
+    if staff is None:
+        staff = make_staff(enc, patients, scale=365 / days, rng=rng)
+        leaving = rng.random(len(staff)) < LEAVER_SHARE * days / 365
+        leave_day = rng.integers(14, max(days, 15), len(staff))
+        leave = pd.Series(pd.NaT, index=staff.index, dtype="datetime64[ms]")
+        leave[leaving] = pd.to_datetime(start + leave_day[leaving] * _SEC_DAY, unit="s")
+        staff["leave_date"] = leave
+    staff = staff.sort_values("staff_id").reset_index(drop=True)
+    workstations, home = _workstations(staff, rng)
+    staff["workstation_id"] = home
+    departments = pd.Index(
+        sorted(set(staff["department"].astype("string")) | set(enc["department"]))
+    )
+    team = _Team(staff, departments)
+    step()
+
+    rows, consultations = _care(enc, team, staff, start, block_rng(seed, "access_log/care", 0))
+    step()
+    rng = block_rng(seed, "access_log/misuse", 0)
+    vip_pool = patients["person_id"].unique()
+    n_vip = max(2, round(PROMINENT_SHARE * len(vip_pool))) if len(vip_pool) else 0
+    vip = np.sort(rng.choice(vip_pool, min(n_vip, len(vip_pool)), replace=False))
+    realised, incident = {}, 0
+    for kind, columns in (("surname", ["surname"]), ("neighbour", ["district", "street"])):
+        realised[kind], incident = _mis.curiosity(
+            rows, staff, patients, rates[kind], columns, kind, start, days, rng, incident
+        )
+    realised["coworker"], incident = _mis.coworkers(
+        rows, staff, rates["coworker"], start, days, rng, incident
+    )
+    realised["prominent"], incident = _mis.prominent(
+        rows, staff, patients, vip, rates["prominent"], start, days, rng, incident
+    )
+    realised["leaver"], incident = _mis.leavers(
+        rows, staff, patients, rates["leaver"], start, rng, incident
+    )
+    realised["credential"], incident = _mis.credentials(
+        rows, staff, patients, workstations, rates["credential"], start, days, rng, incident
+    )
+    step()
+
+    log = rows.frame()
+    end = start + days * _SEC_DAY
+    log = log[(log["time"] >= start) & (log["time"] < end)]
+    log = log.sort_values(["time", "staff_id", "person_id"], kind="stable").reset_index(drop=True)
+    log.insert(0, "access_id", np.arange(1, len(log) + 1, dtype=np.int64))
+    # Workstations: the employee's own, sometimes another of the facility (roaming).
+    by_staff = staff.set_index("staff_id")
+    own = by_staff["workstation_id"].to_numpy()[np.searchsorted(by_staff.index, log["staff_id"])]
+    facility = by_staff["facility_id"].to_numpy()[np.searchsorted(by_staff.index, log["staff_id"])]
+    rng = block_rng(seed, "access_log/workstations", 0)
+    ws_fac = workstations["facility_id"].to_numpy()
+    roam = rng.random(len(log)) < CARE["roaming"]
+    other = workstations["workstation_id"].to_numpy()[pick_in_groups(ws_fac, facility, rng)]
+    station = np.where(roam, other, own)
+    station = np.where(log["workstation_id"].to_numpy() > 0, log["workstation_id"], station)
+    truth = log.loc[log["kind"] != "legit", ["access_id", "kind", "incident"]]
+    accesses = pd.DataFrame(
+        {
+            "access_id": log["access_id"].to_numpy(),
+            "time": log["time"].to_numpy().astype("datetime64[s]"),
+            "staff_id": log["staff_id"].to_numpy(),
+            "person_id": log["person_id"].to_numpy(),
+            "action": pd.Categorical.from_codes(log["action"].to_numpy(), categories=list(ACTIONS)),
+            "workstation_id": station.astype(np.int64),
+            "facility_id": facility.astype(np.int64),
+        }
+    )
+    step()
+    return {
+        "staff": staff,
+        "workstations": workstations,
+        "accesses": accesses,
+        "consultations": consultations,
+        "patients": patients.drop_duplicates("person_id")[
+            ["person_id", "surname", "district", "street"]
+        ].reset_index(drop=True),
+        "prominent": pd.DataFrame({"person_id": vip.astype(np.int64)}),
+        "truth": truth.astype({"kind": "string"}).reset_index(drop=True),
+        "rates": pd.DataFrame(
+            [
+                {
+                    "kind": k,
+                    "rate": rates[k],
+                    "eligible": v["eligible"],
+                    "committed": v["committed"],
+                }
+                for k, v in realised.items()
+            ]
+        ),
+    }

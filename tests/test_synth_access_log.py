@@ -1,0 +1,142 @@
+"""The access-log generator: care leaves the accesses it should, misuse comes at its rates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from healthlab import datasets, synth
+from healthlab.errors import InvalidParameterError
+from healthlab.synth.access_log import MISUSE
+
+
+@pytest.fixture(scope="module")
+def world():
+    population = datasets.load("population", size="tiny").frame
+    clinical = datasets.load("clinical", size="tiny")
+    return population, {t: clinical[t] for t in clinical.table_names}
+
+
+@pytest.fixture(scope="module")
+def log(world):
+    population, clinical = world
+    return synth.make_access_log(clinical, population=population, seed=5)
+
+
+def test_same_seed_same_log_and_another_seed_differs(world, log):
+    population, clinical = world
+    again = synth.make_access_log(clinical, population=population, seed=5)
+    for table in log:
+        pd.testing.assert_frame_equal(log[table], again[table])
+    other = synth.make_access_log(clinical, population=population, seed=6)
+    assert not log["accesses"]["time"].equals(other["accesses"]["time"])
+
+
+def test_legitimate_accesses_line_up_with_encounters(world, log):
+    _, clinical = world
+    acc = log["accesses"][~log["accesses"]["access_id"].isin(log["truth"]["access_id"])]
+    staff = log["staff"].set_index("staff_id")
+    assert (staff.loc[acc["staff_id"], "facility_id"].to_numpy() == acc["facility_id"]).all()
+    care = acc.merge(log["staff"][["staff_id", "department", "role"]], on="staff_id")
+    care = care[care["role"].isin(["doctor", "nurse"])]
+    enc = clinical["encounters"].dropna(subset=["facility_id"])
+    pairs = care.merge(
+        enc[["person_id", "facility_id", "department", "admit_date", "discharge_date"]].astype(
+            {"facility_id": "int64", "department": "string"}
+        ),
+        on=["person_id", "facility_id", "department"],
+    )
+    t = pairs["time"].dt.floor("D")
+    within = (t >= pairs["admit_date"] - pd.Timedelta(days=1)) & (
+        t <= pairs["discharge_date"] + pd.Timedelta(days=7)
+    )
+    lined_up = pairs.loc[within, "access_id"].unique()
+    # All but the colleagues who cover without a recorded consultation (3% of encounters).
+    assert len(lined_up) / len(care) > 0.95
+    # Every encounter with a facility has its doctor's access on its first day.
+    first = care.merge(enc[["person_id", "admit_date"]], on="person_id")
+    assert (first["time"].dt.floor("D") == first["admit_date"]).any()
+    period = acc["time"].dt.year.unique()
+    assert list(period) == [2020]
+
+
+def test_accesses_follow_the_shifts(log):
+    acc = log["accesses"].merge(log["staff"][["staff_id", "role"]], on="staff_id")
+    legit = acc[~acc["access_id"].isin(log["truth"]["access_id"])]
+    hour = legit["time"].dt.hour
+    night = (hour >= 22) | (hour < 6)
+    by_role = night.groupby(legit["role"]).mean()
+    assert by_role["nurse"] > 0.1  # night shifts chart
+    assert by_role["billing"] < 0.05  # only emergency visits pay at night
+    assert by_role["pharmacist"] < 0.1
+
+
+def test_misuse_rates_match_their_settings(world):
+    population, clinical = world
+    rates = {"surname": 0.3, "neighbour": 0.3, "coworker": 0.3, "prominent": 0.3,
+             "leaver": 0.5, "credential": 0.05}  # fmt: skip
+    log = synth.make_access_log(clinical, population=population, misuse=rates, seed=1)
+    realised = log["rates"].set_index("kind")
+    for kind, rate in rates.items():
+        eligible, committed = realised.loc[kind, ["eligible", "committed"]]
+        assert eligible > 20, kind
+        sd = np.sqrt(rate * (1 - rate) / eligible)
+        assert abs(committed / eligible - rate) < 4 * sd + 0.02, (kind, committed, eligible)
+    assert set(log["truth"]["kind"]) == set(rates)
+
+
+def test_no_single_column_gives_misuse_away(log):
+    acc = log["accesses"].copy()
+    acc["misuse"] = acc["access_id"].isin(log["truth"]["access_id"])
+    hour = acc["time"].dt.hour
+    for name, flag in {
+        "export": acc["action"].eq("export"),
+        "print": acc["action"].eq("print"),
+        "night": (hour >= 22) | (hour < 6),
+    }.items():
+        assert flag.sum() > 0, name
+        assert acc.loc[flag, "misuse"].mean() < 0.9, name
+    # Legitimate accesses include patients sharing the employee's surname.
+    named = acc.merge(log["staff"][["staff_id", "surname"]], on="staff_id").merge(
+        log["patients"][["person_id", "surname"]], on="person_id", suffixes=("", "_patient")
+    )
+    same = named["surname"] == named["surname_patient"]
+    assert (~named.loc[same, "misuse"]).sum() > 0
+
+
+def test_truth_names_real_accesses(log):
+    truth = log["truth"]
+    assert truth["access_id"].is_unique
+    assert truth["access_id"].isin(log["accesses"]["access_id"]).all()
+    assert set(truth["kind"]) <= set(MISUSE)
+    assert 0 < len(truth) / len(log["accesses"]) < 0.02
+
+
+def test_catalogue_builds_the_access_log():
+    ds = datasets.load("access_log", size="tiny")
+    assert set(ds.table_names) >= {"staff", "accesses", "truth"}
+    assert len(ds["accesses"]) > 1000
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"misuse": {"gossip": 0.1}}, "unknown misuse kind"),
+        ({"misuse": {"surname": 1.5}}, "must lie in"),
+        ({"days": 0}, "days must be"),
+    ],
+)
+def test_bad_parameters_are_refused(world, kwargs, message):
+    population, clinical = world
+    with pytest.raises(InvalidParameterError, match=message):
+        synth.make_access_log(clinical, population=population, **kwargs)
+
+
+def test_records_without_facilities_are_refused(world):
+    population, clinical = world
+    bare = dict(clinical, encounters=clinical["encounters"].assign(facility_id=pd.NA))
+    with pytest.raises(InvalidParameterError, match="names a facility"):
+        synth.make_access_log(bare, population=population)
+    with pytest.raises(InvalidParameterError, match="clinical must be"):
+        synth.make_access_log(clinical["encounters"], population=population)
