@@ -54,9 +54,60 @@ def data_card(name: str) -> None:
 @click.argument("name")
 @click.option("--size", type=SIZE, default="small", show_default=True, help="How big.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Default: the card's.")
-@click.option("--force", is_flag=True, help="Build again even if the cache holds it.")
-def data_build(name: str, size: str, seed: int | None, force: bool) -> None:
-    """Build dataset NAME (or take it from the cache) and print where it is."""
+@click.option("--force", is_flag=True, help="Build again even if the cache (or --out) holds it.")
+# --- platform (issue 13): any number of people, block by block, into a folder -------------
+@click.option("--people", type=click.IntRange(min=1), default=None,
+              help="Build NAME (population, clinical) for this many people into --out, "
+              "block by block, instead of a catalogue size.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="With --people: the folder to build (Parquet by province and year).",
+)
+@click.option("--year", type=int, default=2020, show_default=True, help="With --people.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --people: local worker processes (default: the number of cores).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="With --people: run on the Dask cluster at ADDRESS (tcp://host:8786).",
+)
+@click.pass_context
+def data_build(ctx, name, size, seed, force, people, out, year, workers, scheduler) -> None:
+    """Build dataset NAME (or take it from the cache) and print where it is.
+
+    With --people N --out DIR it builds NAME for N people into DIR on local processes or a
+    Dask cluster; query it with `healthlab sql DIR "SELECT ..."`.
+    """
+    platform_only = {"--out": out, "--workers": workers, "--scheduler": scheduler}
+    if people is None:
+        given = [k for k, v in platform_only.items() if v is not None]
+        if given or ctx.get_parameter_source("year") != click.core.ParameterSource.DEFAULT:
+            raise click.UsageError(f"{', '.join(given) or '--year'} needs --people N")
+        _catalogue_build(name, size, seed, force)
+        return
+    if ctx.get_parameter_source("size") != click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("pass either --size (a catalogue size) or --people, not both")
+    if out is None:
+        raise click.UsageError("--people needs --out DIR, the folder to build into")
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("pass either --workers or --scheduler, not both")
+    from healthlab import platform
+
+    with _ProgressBar(f"building {name} ({people:,} people)", unit="person") as progress:
+        report = platform.build(name, people, out, year=year, workers=workers,
+                                scheduler=scheduler, force=force, progress=progress,
+                                seed=0 if seed is None else seed)  # fmt: skip
+    click.echo(report.summary())
+
+
+def _catalogue_build(name: str, size: str, seed: int | None, force: bool) -> None:
     with _ProgressBar(f"building {name} ({size})") as progress:
         fn = datasets.build if force else datasets.load
         ds = fn(name, size=size, seed=seed, progress=progress)
@@ -92,11 +143,37 @@ def data_calibration(names: tuple[str, ...], size: str, seed: int | None) -> Non
             click.echo(summary.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
 
 
+# --- platform (issue 13): SQL over a built folder ------------------------------------------
+
+
+@cli.command("sql")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.argument("query")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="table to read; csv or json (records) for scripts.",
+)
+def sql_command(folder: str, query: str, fmt: str) -> None:
+    """Run SQL QUERY on the tables of FOLDER (made by `healthlab data build --people`).
+
+    Each table is a view: population, encounters, diagnoses, ... with province (and year)
+    as columns. Example: healthlab sql DIR "SELECT province, count(*) FROM population GROUP BY 1"
+    """
+    from healthlab import platform
+
+    click.echo(platform.format_result(platform.query(folder, query), fmt), nl=False)
+
+
 class _ProgressBar:
     """A tqdm bar fed by a generator's ``progress(done, total)`` calls (on stderr)."""
 
-    def __init__(self, desc: str):
+    def __init__(self, desc: str, unit: str = "row"):
         self.desc = desc
+        self.unit = unit
         self.bar = None
 
     def __enter__(self):
@@ -106,7 +183,7 @@ class _ProgressBar:
         from tqdm import tqdm
 
         if self.bar is None:
-            self.bar = tqdm(total=total, desc=self.desc, unit="row", unit_scale=True)
+            self.bar = tqdm(total=total, desc=self.desc, unit=self.unit, unit_scale=True)
         self.bar.update(done - self.bar.n)
 
     def __exit__(self, *exc):

@@ -10,6 +10,7 @@ __all__ = [
     "AnswerError",
     "AnswersFileError",
     "CardError",
+    "ClusterError",
     "DataCacheError",
     "HealthlabError",
     "InvalidParameterError",
@@ -17,6 +18,7 @@ __all__ = [
     "MissingDependencyError",
     "PrivacyBudgetExceededError",
     "SourceNotebookError",
+    "StoreError",
     "UnknownDatasetError",
 ]
 
@@ -83,3 +85,11 @@ class SourceNotebookError(HealthlabError):
         self.problems = list(problems)
         listed = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"{name} breaks the exercise contract:\n{listed}")
+
+
+class ClusterError(HealthlabError):
+    """A Dask cluster cannot be reached, or its workers cannot run healthlab's tasks."""
+
+
+class StoreError(HealthlabError):
+    """A built data folder is missing, incomplete or does not match its manifest."""

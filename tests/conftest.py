@@ -18,3 +18,14 @@ def healthlab_home(tmp_path_factory):
         os.environ.pop("HEALTHLAB_HOME", None)
     else:
         os.environ["HEALTHLAB_HOME"] = previous
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """The address of a real Dask cluster on this machine (two worker processes)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        yield cluster.scheduler_address

@@ -1,0 +1,114 @@
+"""The work of one task: make a range of blocks and write them as partitioned Parquet.
+
+This runs in a worker process (local or on a Dask cluster), so it takes only plain values and
+returns a plain dictionary, its *receipt*: the files it wrote with their rows and checksums.
+The receipt is also written next to the build, so a build that is started again after a crash
+skips the tasks that had finished.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import time
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from healthlab.platform._parts import PartWriter, write_json
+
+RECEIPTS = ".tasks"
+
+
+def blocks_of(plan: dict, task: int) -> tuple[int, int]:
+    """The blocks ``(first, last)`` of ``task``, ``last`` exclusive."""
+    first = task * plan["blocks_per_task"]
+    return first, min(first + plan["blocks_per_task"], plan["blocks"])
+
+
+def receipt_path(staging: Path, task: int | str) -> Path:
+    """Where the receipt of ``task`` (a number, or ``"shared"``) is kept."""
+    name = f"task-{task:05d}" if isinstance(task, int) else task
+    return Path(staging) / RECEIPTS / f"{name}.json"
+
+
+def finished(staging: Path, task: int | str) -> dict | None:
+    """The receipt of a task that finished in an earlier attempt, when its files are whole."""
+    path = receipt_path(staging, task)
+    try:
+        receipt = json.loads(path.read_text(encoding="utf-8"))
+        whole = all((Path(staging) / f["file"]).stat().st_size == f["bytes"]
+                    for f in receipt["files"])  # fmt: skip
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return receipt if whole else None
+
+
+@cache
+def _facilities(seed: int) -> pd.DataFrame:
+    from healthlab.synth import make_facilities
+
+    return make_facilities(seed=seed)
+
+
+def province_codes(table: pd.DataFrame, people: pd.DataFrame) -> np.ndarray:
+    """Each row's province as a code into the population's province categories."""
+    if "province" in table:
+        return table["province"].cat.codes.to_numpy()
+    ids = people["person_id"].to_numpy()
+    return people["province"].cat.codes.to_numpy()[np.searchsorted(ids, table["person_id"])]
+
+
+def run_task(plan: dict, task: int, staging: str) -> dict:
+    """Make the blocks of ``task`` and write every table of them under ``staging``.
+
+    Returns the receipt: ``task``, ``blocks``, ``files`` (each with ``file``, ``rows``,
+    ``bytes`` and ``sha256``), and how it ran (``seconds``, ``peak_mb`` of the worker process,
+    ``host``, ``pid``).
+    """
+    from healthlab.synth import make_clinical, make_population
+
+    began = time.perf_counter()
+    staging = Path(staging)
+    first, last = blocks_of(plan, task)
+    writer = PartWriter(staging, task)
+    clinical = plan["name"] == "clinical"
+    for b in range(first, last):  # one block of people at a time: memory stays bounded
+        people = make_population(plan["people"], year=plan["year"], blocks=(b, b + 1),
+                                 seed=plan["seed"])  # fmt: skip
+        categories = list(people["province"].cat.categories)
+        if clinical:
+            records = make_clinical(people, mess=plan["mess"], facilities=_facilities(plan["seed"]),
+                                    seed=plan["seed"])  # fmt: skip
+            for name in plan["tables"]:
+                table = records.get(name)
+                if name == "population" or table is None or "person_id" not in table:
+                    continue
+                codes = province_codes(table, people)
+                writer.add(name, table.drop(columns="province", errors="ignore"), codes,
+                           categories, plan["year"])  # fmt: skip
+        codes = people["province"].cat.codes.to_numpy()
+        writer.add("population", people.drop(columns="province"), codes, categories, None)
+        del people
+    files = writer.close()
+    receipt = {
+        "task": task, "blocks": [first, last], "files": files,
+        "seconds": time.perf_counter() - began, "peak_mb": peak_mb(),
+        "host": socket.gethostname(), "pid": os.getpid(),
+    }  # fmt: skip
+    write_json(receipt_path(staging, task), receipt)
+    return receipt
+
+
+def peak_mb() -> float | None:
+    """Peak resident memory of this process so far, in MiB."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, else KiB
