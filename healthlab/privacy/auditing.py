@@ -27,6 +27,7 @@ electronic health record systems. AMIA Annu Symp Proc 2017:866-875.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import duckdb
@@ -90,7 +91,16 @@ class AccessAudit:
         )
 
 
+def _as_tables(data) -> dict:
+    """A loaded dataset or a mapping of tables, as a dict of its tables."""
+    names = getattr(data, "table_names", None)
+    if names is not None:
+        return {t: data[t] for t in names}
+    return dict(data) if isinstance(data, Mapping) else {}
+
+
 def _tables(log, clinical) -> dict[str, pd.DataFrame]:
+    log, clinical = _as_tables(log), _as_tables(clinical)
     for table in ("accesses", "staff", "patients", "consultations", "prominent", "workstations"):
         if table not in log:
             raise InvalidParameterError(
@@ -316,7 +326,7 @@ def employee_day_scores(audit: AccessAudit, log, *, seed: int = 0) -> pd.DataFra
     """
     from sklearn.ensemble import IsolationForest
 
-    days = _employee_days(audit, log)
+    days = _employee_days(audit, _as_tables(log))
     features = days[
         ["accesses", "patients", "printed_or_exported", "night_share", "unexplained_share",
          "other_workstation_share"]
@@ -366,7 +376,7 @@ def review_queue(log, clinical, *, audit: AccessAudit | None = None, seed: int =
     audit = audit if audit is not None else explain_accesses(log, clinical)
     acc = audit.accesses
     days = employee_day_scores(audit, log, seed=seed)
-    times = log["accesses"].set_index("access_id")["time"].reindex(acc["access_id"])
+    times = _as_tables(log)["accesses"].set_index("access_id")["time"].reindex(acc["access_id"])
     key = pd.DataFrame(
         {"staff_id": acc["staff_id"].to_numpy(), "day": times.dt.floor("D").to_numpy()}
     )

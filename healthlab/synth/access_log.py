@@ -152,6 +152,9 @@ def _emergency_hours(rng, n) -> np.ndarray:
 
 
 def _check(clinical, population, days, misuse) -> tuple[dict, dict]:
+    names = getattr(clinical, "table_names", None)  # a loaded dataset
+    if names is not None:
+        clinical = {t: clinical[t] for t in names}
     if not isinstance(clinical, Mapping) or "encounters" not in clinical:
         raise InvalidParameterError(
             "clinical must be the clinical records' tables (a mapping with at least "
