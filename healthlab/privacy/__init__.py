@@ -4,9 +4,10 @@ The work lives in modules of one concern each: ``risk`` (k, l, t, prosecutor, jo
 marketer risk), ``attack`` (linkage), ``hierarchies``, ``generalize`` (full-domain
 generalisation and suppression), ``lattice`` (optimal search), ``mondrian``,
 ``microaggregation``, ``audit`` (information loss), ``utility`` (workloads), ``dp``
-(differential privacy with OpenDP), ``synthetic_risk`` (attacks on synthetic data),
-``auditing`` (explanation-based auditing of access logs, high-risk rules, anomaly scores,
-review queues) and ``security`` (data security grading under GB/T 39725-2020).
+(differential privacy with OpenDP), ``synthesizers`` (synthetic tables to attack),
+``synthetic_risk`` (attacks on synthetic data), ``auditing`` (explanation-based auditing of
+access logs, high-risk rules, anomaly scores, review queues) and ``security`` (data security
+grading under GB/T 39725-2020).
 """
 
 from healthlab.privacy.attack import linkage_attack
@@ -38,6 +39,7 @@ from healthlab.privacy.microaggregation import microaggregate
 from healthlab.privacy.mondrian import mondrian
 from healthlab.privacy.risk import risk_report
 from healthlab.privacy.security import data_grading, security_guide
+from healthlab.privacy.synthesizers import synthesize
 from healthlab.privacy.synthetic_risk import inference_risk, linkability_risk, singling_out_risk
 from healthlab.privacy.utility import model_utility, statistic_error
 
@@ -73,4 +75,5 @@ __all__ = [
     "singling_out_risk",
     "statistic_error",
     "suppress",
+    "synthesize",
 ]
