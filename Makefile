@@ -1,4 +1,4 @@
-# The README's two commands: `make run` and `make test`.
+# The README's commands: `make run`, `make lab` and `make test`.
 # Each makes .venv/ when it is missing or older than the lock file, installs the pinned
 # dependencies and healthlab (editable), then does its job. Needs only Python 3.11+ and make.
 
@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format lock clean-venv
+.PHONY: run lab test lint format lock clean-venv
 
 $(STAMP): requirements.lock pyproject.toml
 	@if [ ! -x $(BIN)/python ] || [ $(VENV) -ot requirements.lock ]; then \
@@ -19,8 +19,13 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 
+# Every case-study notebook at size small, with papermill; the report is runs/<timestamp>/index.html.
 run: $(STAMP)
-	$(BIN)/healthlab data calibration --size small
+	$(BIN)/healthlab run --size small
+
+# JupyterLab on notebooks/, its kernels in this environment.
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
 
 test: $(STAMP)
 	$(BIN)/ruff check .

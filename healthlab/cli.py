@@ -168,6 +168,61 @@ def sql_command(folder: str, query: str, fmt: str) -> None:
     click.echo(platform.format_result(platform.query(folder, query), fmt), nl=False)
 
 
+# --- healthlab run: case-study notebooks with papermill (issue 10) -------------------------
+
+
+@cli.command("run")
+@click.argument("notebooks", nargs=-1)
+@click.option("--size", type=SIZE, default=None, help="The size parameter for every notebook.")
+@click.option(
+    "-p",
+    "--parameter",
+    "parameters",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A parameter for the notebooks that have it (repeatable); VALUE is read as YAML.",
+)
+@click.option(
+    "--jobs", type=click.IntRange(min=1), default=None, help="Notebooks at once [default: cores]."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Run folder [default: runs/<timestamp>/].",
+)
+@click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds per cell."
+)
+def run_command(notebooks, size, parameters, jobs, out, timeout) -> None:
+    """Run NOTEBOOKS (paths, names or numbers; default all) and write their report.
+
+    Each notebook runs with papermill in its own kernel. The run folder holds each executed
+    notebook, its HTML rendering, the answers it recorded and index.html, the report. The exit
+    code is 0 when every notebook passed, 1 otherwise.
+    """
+    from healthlab import runs
+
+    params = dict(runs.parse_parameter(p) for p in parameters)
+    report = runs.run_notebooks(
+        notebooks, size=size, parameters=params, jobs=jobs, out=out, timeout=timeout
+    )
+    for result in report.results:
+        line = f"{result.status:<7} {result.name:<32} {result.seconds:6.1f} s"
+        if result.error:
+            cell = result.error.get("cell")
+            where = f" in cell {cell + 1}" if cell is not None else ""
+            line += f"  {result.error['ename']}{where}: {result.error['evalue']}"[:160]
+        elif result.missing:
+            line += f"  not answered: {', '.join(result.missing)}"
+        click.echo(line)
+    passed = sum(r.passed for r in report.results)
+    click.echo(f"{passed} of {len(report.results)} passed in {report.seconds:.1f} s")
+    click.echo(f"report: {report.index}")
+    if not report.ok:
+        sys.exit(1)
+
+
 class _ProgressBar:
     """A tqdm bar fed by a generator's ``progress(done, total)`` calls (on stderr)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +30,100 @@ def dask_cluster():
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         yield cluster.scheduler_address
+
+
+class Page:
+    """What headless Chromium saw of a page: its text, its console messages, a screenshot."""
+
+    def __init__(self, dom: str, console: list[str], screenshot):
+        from html.parser import HTMLParser
+
+        self.dom = dom
+        self.console = console
+        self.screenshot = screenshot
+        chunks: list[str] = []
+
+        class Text(HTMLParser):
+            skip = 0
+
+            def handle_starttag(self, tag, attrs):
+                self.skip += tag in ("script", "style")
+
+            def handle_endtag(self, tag):
+                self.skip -= tag in ("script", "style") and self.skip > 0
+
+            def handle_data(self, data):
+                if not self.skip:
+                    chunks.append(data)
+
+        Text().feed(dom)
+        self.text = " ".join(" ".join(chunks).split())
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Open a local page in headless Chromium (Debian's ``chromium``): ``browser(path) -> Page``.
+
+    Console messages (errors included) come from Chromium's own log on stderr. Without
+    Chromium the test is skipped, except in CI (``.ci/run`` installs it and sets
+    ``HEALTHLAB_REQUIRE_CHROMIUM=1``), where its absence fails.
+    """
+    import re
+    import shutil
+    import subprocess
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        if os.environ.get("HEALTHLAB_REQUIRE_CHROMIUM"):
+            pytest.fail("chromium is not installed (apt-get install -y chromium)")
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--hide-scrollbars",
+    ]
+    count = iter(range(1000))
+
+    def open_page(path, *, size=(1280, 900)) -> Page:
+        n = next(count)
+        url = Path(path).resolve().as_uri()
+        profile = tmp_path / f"chromium-{n}"
+        dom = subprocess.run(
+            [
+                exe,
+                *flags,
+                f"--user-data-dir={profile}-dom",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--dump-dom",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        shot = tmp_path / f"screenshot-{n}.png"
+        subprocess.run(
+            [
+                exe,
+                *flags,
+                f"--user-data-dir={profile}-shot",
+                f"--screenshot={shot}",
+                f"--window-size={size[0]},{size[1]}",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        console = re.findall(r":CONSOLE(?:\(\d+\)|:\d+)\] (.*)", dom.stderr)
+        return Page(dom.stdout, console, shot)
+
+    return open_page

@@ -1,0 +1,477 @@
+"""Run case-study notebooks with papermill, each in its own kernel, and write the run report.
+
+:func:`run_notebooks` fans the notebooks out over a :class:`concurrent.futures.Executor` (a
+process pool by default; a Dask ``Client.get_executor()`` works the same way, given a shared
+folder). Each task is :func:`run_notebook`, a top-level function of one picklable
+:class:`RunTask`; it executes the notebook with papermill in a fresh kernel whose environment
+sets ``HEALTHLAB_ANSWERS`` to the run's own answers file, renders it to HTML with nbconvert and
+returns a :class:`RunResult`. A failing notebook is a result like any other: it never stops the
+others. The ``--out`` folder then holds::
+
+    index.html          the report: status, duration, parameters, answers, links
+    results.json        the same, for tools
+    notebooks/NAME.ipynb   executed notebooks
+    html/NAME.html      their renderings
+    answers/NAME.jsonl  the answers each recorded
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from healthlab.errors import InvalidParameterError
+
+__all__ = [
+    "RunReport",
+    "RunResult",
+    "RunTask",
+    "find_notebooks",
+    "notebooks_dir",
+    "parse_parameter",
+    "run_notebook",
+    "run_notebooks",
+]
+
+KERNEL = "python3"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def notebooks_dir() -> Path:
+    """The case-study notebooks: ``$HEALTHLAB_NOTEBOOKS``, else the source tree's ``notebooks/``.
+
+    Examples
+    --------
+    >>> notebooks_dir().name
+    'notebooks'
+    """
+    configured = os.environ.get("HEALTHLAB_NOTEBOOKS")
+    if configured:
+        return Path(configured).expanduser()
+    tree = Path(__file__).resolve().parent.parent / "notebooks"
+    return tree if tree.is_dir() else Path.cwd() / "notebooks"
+
+
+def find_notebooks(
+    names: list[str] | tuple[str, ...] = (), folder: Path | None = None
+) -> list[Path]:
+    """The notebooks to run: paths as given, or names (or their number prefix) in ``folder``.
+
+    With no names, every ``*.ipynb`` in the folder, in reading order.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for n in ("00-tour", "01-population-aging"): _ = (d / f"{n}.ipynb").write_text("{}")
+    >>> [p.name for p in find_notebooks(["01"], d)], len(find_notebooks([], d))
+    (['01-population-aging.ipynb'], 2)
+    """
+    folder = Path(folder) if folder is not None else notebooks_dir()
+    available = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
+    if not names:
+        if not available:
+            raise InvalidParameterError(f"no notebooks (*.ipynb) in {folder}")
+        return available
+    found = []
+    for name in names:
+        path = Path(name)
+        if path.suffix == ".ipynb" and path.exists():
+            found.append(path)
+            continue
+        stem = path.stem if path.suffix == ".ipynb" else name
+        matches = [p for p in available if p.stem == stem] or [
+            p for p in available if p.stem.startswith(f"{stem}-")
+        ]
+        if len(matches) != 1:
+            known = ", ".join(p.stem for p in available) or "(none)"
+            what = "matches several" if matches else "is not a notebook path or name"
+            raise InvalidParameterError(f"{name!r} {what}; the notebooks in {folder}: {known}")
+        found.append(matches[0])
+    return found
+
+
+def parse_parameter(text: str) -> tuple[str, Any]:
+    """``name=value`` from the command line; the value is read as YAML (``2`` is a number).
+
+    Examples
+    --------
+    >>> parse_parameter("seed=3"), parse_parameter("scenario=low"), parse_parameter("x=[1, 2]")
+    (('seed', 3), ('scenario', 'low'), ('x', [1, 2]))
+    """
+    import yaml
+
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip().isidentifier():
+        raise InvalidParameterError(f"-p {text!r}: give a parameter as name=value, e.g. -p seed=3")
+    try:
+        return name.strip(), yaml.safe_load(value)
+    except yaml.YAMLError:
+        return name.strip(), value
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One notebook to run: everything a worker needs, picklable."""
+
+    source: str
+    out: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    timeout: float | None = None
+    kernel: str = KERNEL
+
+    @property
+    def name(self) -> str:
+        return Path(self.source).stem
+
+
+@dataclass
+class RunResult:
+    """What happened to one notebook (paths relative to the run folder)."""
+
+    name: str
+    source: str
+    status: str  # "passed" or "failed"
+    seconds: float
+    parameters: dict[str, Any]
+    output: str
+    html: str | None
+    answers_file: str
+    answers: dict[str, Any] = field(default_factory=dict)
+    checks: dict[str, dict] = field(default_factory=dict)  # qid -> {"ok", "text", "points"}
+    missing: list[str] = field(default_factory=list)  # declared but not answered
+    error: dict[str, Any] | None = None  # cell, source, ename, evalue, traceback
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+def _kernel_manager(env: dict[str, str], cwd: Path):
+    """A kernel-manager class whose kernels get ``env`` and ``cwd``, not this process's.
+
+    Setting them per kernel, rather than in ``os.environ``, keeps runs that share a process
+    (threads of a Dask worker) apart. The kernel's own stderr goes to ``cwd/kernel.log``.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class RunKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            kw["env"] = {**os.environ, **kw.get("env", {}), **env}
+            kw.setdefault("cwd", str(cwd))
+            with open(cwd / "kernel.log", "ab") as log:  # the child keeps its own copy
+                kw.setdefault("stderr", log)
+                kw.setdefault("stdout", log)
+                return await AsyncKernelManager.start_kernel(self, **kw)
+
+    return RunKernelManager
+
+
+def _tags(cell: Any) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def _error(exc: BaseException, nb: Any) -> dict[str, Any]:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        # exc.cell_index counts the cells papermill ran: no error banner, but the injected
+        # parameters cell; the report gives the index in the source notebook
+        cells = [c for c in nb.cells if "papermill-error-cell-tag" not in _tags(c)]
+        injected = sum("injected-parameters" in _tags(c) for c in cells[: exc.cell_index])
+        return {
+            "cell": exc.cell_index - injected,
+            "execution_count": exc.exec_count,
+            "source": exc.source,
+            "ename": exc.ename,
+            "evalue": exc.evalue,
+            "traceback": _ANSI.sub("", "\n".join(exc.traceback)),
+        }
+    return {
+        "cell": None,
+        "execution_count": None,
+        "source": "",
+        "ename": type(exc).__name__,
+        "evalue": str(exc),
+        "traceback": "",
+    }
+
+
+def _render(executed: Path, html: Path) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(
+        nbformat.read(executed, as_version=4)
+    )
+    _write_text(html, body)
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write through a temporary name, so a half-written file never replaces a good one."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def run_notebook(task: RunTask) -> RunResult:
+    """Execute one notebook in a fresh kernel and render it; never raises for a failing notebook.
+
+    Parameters
+    ----------
+    task : RunTask
+        The notebook, the run folder and the parameters to inject.
+
+    Returns
+    -------
+    RunResult
+    """
+    import nbformat
+    import papermill
+
+    from healthlab import exercises
+
+    out = Path(task.out)
+    name = task.name
+    executed = out / "notebooks" / f"{name}.ipynb"
+    html = out / "html" / f"{name}.html"
+    answers = out / "answers" / f"{name}.jsonl"
+    work = out / "work" / name
+    for folder in (executed.parent, html.parent, answers.parent, work):
+        folder.mkdir(parents=True, exist_ok=True)
+    answers.unlink(missing_ok=True)
+
+    started = time.perf_counter()
+    error = None
+    try:
+        papermill.execute_notebook(
+            task.source,
+            str(executed),
+            parameters=task.parameters,
+            kernel_name=task.kernel,
+            progress_bar=False,
+            execution_timeout=task.timeout,
+            kernel_manager_class=_kernel_manager(
+                {"HEALTHLAB_ANSWERS": str(answers.resolve())}, work.resolve()
+            ),
+        )
+    except Exception as exc:  # the notebook failed: report it, never stop the others
+        nb = nbformat.read(executed, as_version=4) if executed.exists() else None
+        error = _error(exc, nb) if nb is not None else _error(exc, nbformat.v4.new_notebook())
+    seconds = time.perf_counter() - started
+
+    rendered = None
+    if executed.exists():
+        try:
+            _render(executed, html)
+            rendered = html.relative_to(out).as_posix()
+        except Exception as exc:  # a rendering failure must not hide the run's own result
+            if error is None:
+                error = _error(exc, None)
+                error["evalue"] = f"rendering to HTML failed: {exc}"
+
+    result = RunResult(
+        name=name,
+        source=str(task.source),
+        status="failed" if error else "passed",
+        seconds=round(seconds, 3),
+        parameters=dict(task.parameters),
+        output=executed.relative_to(out).as_posix(),
+        html=rendered,
+        answers_file=answers.relative_to(out).as_posix(),
+        error=error,
+    )
+    if answers.exists():
+        result.answers = exercises.read_answers(answers)
+    try:
+        declared = exercises.declaration(task.source).questions
+    except Exception:  # a notebook without exercises: nothing to check
+        declared = {}
+    for qid, question in declared.items():
+        if qid in result.answers:
+            verdict = question.self_check(result.answers[qid])
+            result.checks[qid] = {"ok": verdict.ok, "text": str(verdict), "points": question.points}
+        else:
+            result.missing.append(qid)
+    return result
+
+
+@dataclass
+class RunReport:
+    """A finished run: its folder, its results in notebook order, and where the report is."""
+
+    out: Path
+    results: list[RunResult]
+    seconds: float
+    jobs: int
+
+    @property
+    def ok(self) -> bool:
+        """Whether every notebook passed."""
+        return all(r.passed for r in self.results)
+
+    @property
+    def index(self) -> Path:
+        return self.out / "index.html"
+
+
+def default_out() -> Path:
+    """``runs/<timestamp>/`` in the working folder, never one that exists already."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = Path("runs") / stamp
+    n = 1
+    while out.exists():
+        n += 1
+        out = Path("runs") / f"{stamp}-{n}"
+    return out
+
+
+def _tasks(paths, size, parameters, out, timeout) -> list[RunTask]:
+    from healthlab import exercises
+
+    wanted = dict(parameters or {})
+    if size is not None:
+        wanted["size"] = size
+    tasks, used = [], set()
+    for path in paths:
+        declared = exercises.parameters(path)
+        given = {k: v for k, v in wanted.items() if k in declared}
+        used |= set(given)
+        tasks.append(RunTask(str(path), str(out), given, timeout))
+    unused = sorted(set(wanted) - used - {"size"})
+    if unused:
+        raise InvalidParameterError(
+            f"no notebook to run has the parameter {', '.join(unused)}; "
+            "see each notebook's parameters cell"
+        )
+    return tasks
+
+
+def run_notebooks(
+    notebooks: list[str | Path] | tuple = (),
+    *,
+    size: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    jobs: int | None = None,
+    out: str | Path | None = None,
+    timeout: float | None = None,
+    executor: Executor | None = None,
+    progress: bool | None = None,
+) -> RunReport:
+    """Run notebooks with papermill, in parallel, and write their report to ``out/index.html``.
+
+    Parameters
+    ----------
+    notebooks : list of str or Path, optional
+        Paths, names or number prefixes (``"01"``); default every notebook in ``notebooks/``.
+    size : str, optional
+        The ``size`` parameter for every notebook (default: each notebook's own).
+    parameters : dict, optional
+        Parameters to inject, each into the notebooks whose parameters cell has it.
+    jobs : int, optional
+        How many notebooks at once (default: the number of cores). Ignored with ``executor``.
+    out : str or Path, optional
+        The run folder (default ``runs/<timestamp>/``).
+    timeout : float, optional
+        Seconds a cell may run before the notebook fails (default: no limit).
+    executor : concurrent.futures.Executor, optional
+        Where to run the tasks (default a process pool of ``jobs``); e.g. a Dask
+        ``Client(address).get_executor()``, whose workers share the ``out`` folder.
+    progress : bool, optional
+        Show a progress bar (default: when stderr is a terminal).
+
+    Returns
+    -------
+    RunReport
+    """
+    import sys
+
+    from tqdm import tqdm
+
+    from healthlab._run_report import write_report
+
+    paths = find_notebooks([str(n) for n in notebooks])
+    out = Path(out) if out is not None else default_out()
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = _tasks(paths, size, parameters, out.resolve(), timeout)
+    jobs = jobs or os.cpu_count() or 1
+    if jobs < 1:
+        raise InvalidParameterError(f"jobs={jobs}: give at least 1")
+    if progress is None:
+        progress = sys.stderr.isatty()
+
+    started = time.perf_counter()
+    own = executor is None
+    if own:
+        import multiprocessing
+
+        executor = ProcessPoolExecutor(
+            max_workers=min(jobs, len(tasks)), mp_context=multiprocessing.get_context("spawn")
+        )
+    results: dict[str, RunResult] = {}
+    bar = tqdm(total=len(tasks), desc="notebooks", unit="nb", disable=not progress)
+    try:
+        futures = {executor.submit(run_notebook, task): task for task in tasks}
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # the worker itself died: still a result, never a stop
+                result = _lost(task, exc)
+            results[task.source] = result
+            bar.set_postfix_str(f"{result.name} {result.status}")
+            bar.update()
+    finally:
+        bar.close()
+        if own:
+            executor.shutdown()
+    report = RunReport(
+        out=out,
+        results=[results[t.source] for t in tasks],
+        seconds=round(time.perf_counter() - started, 3),
+        jobs=jobs,
+    )
+    _write_text(
+        out / "results.json",
+        json.dumps(
+            {
+                "ok": report.ok,
+                "seconds": report.seconds,
+                "jobs": jobs,
+                "results": [asdict(r) for r in report.results],
+            },
+            indent=1,
+            ensure_ascii=False,
+        ),
+    )
+    write_report(report)
+    return report
+
+
+def _lost(task: RunTask, exc: BaseException) -> RunResult:
+    out = Path(task.out)
+    return RunResult(
+        name=task.name,
+        source=task.source,
+        status="failed",
+        seconds=0.0,
+        parameters=dict(task.parameters),
+        output=(out / "notebooks" / f"{task.name}.ipynb").relative_to(out).as_posix(),
+        html=None,
+        answers_file=(out / "answers" / f"{task.name}.jsonl").relative_to(out).as_posix(),
+        error={
+            "cell": None,
+            "execution_count": None,
+            "source": "",
+            "ename": type(exc).__name__,
+            "evalue": f"the worker running this notebook failed: {exc}",
+            "traceback": "",
+        },
+    )

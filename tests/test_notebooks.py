@@ -1,0 +1,141 @@
+"""Every case-study notebook: committed clean, keeps the contract, runs at `tiny` with sane answers.
+
+Each notebook in ``notebooks/`` runs through the real papermill and kernel (as `healthlab run`
+runs it) at ``size="tiny"``. Its recorded answers must pass their public self-checks (each
+number within its declared plausible range, each table with its columns, ...) and the
+expectations of ``SANITY`` below: facts the data must show, written here, apart from the
+notebook, so a notebook that drifts is caught. Until the case studies land, the fixture
+notebooks in ``tests/data/notebooks`` stand in for them.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from healthlab import exercises, runs
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) or sorted(
+    (Path(__file__).parent / "data" / "notebooks").glob("*.ipynb")
+)
+
+# notebook -> question id -> (low, high) for a number or each number of a list, or a function
+# of the recorded value that says whether it is sane. Every notebook needs an entry: add the
+# figures its story rests on (e0 between 70 and 85, a Gini between 0 and 1, an F1 between 0
+# and 1, ...). Bounds hold at `tiny` with the notebook's default seed.
+SANITY: dict[str, dict[str, object]] = {
+    "fixture-exercises": {
+        "q1": (70, 80),  # mean age of N(75, 5) draws
+        "q2": lambda v: v == "urban",  # drawn with p = 0.6
+        "q3": lambda v: all(60 < r["mean_age"] < 90 for r in exercises.records(v)),
+        "q5": (40, 75),
+    },
+}
+
+TINY_SECONDS = 180  # "runs at tiny in seconds": fail only when far off, on a loaded machine
+
+
+def _ids(paths):
+    return [p.stem for p in paths]
+
+
+def _code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for index, cell in enumerate(_code_cells(nb)):
+        assert cell.outputs == [], f"{path.name}: code cell {index} has outputs; clear them"
+        assert cell.execution_count is None, f"{path.name}: code cell {index} has a count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_one_documented_parameters_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"{path.name}: {len(cells)} cells tagged parameters"
+    values = exercises.parameters(nb)
+    assert {"seed", "size"} <= set(values), f"{path.name}: parameters lack seed or size"
+    assert isinstance(values["seed"], int) and values["size"] in ("tiny", "small")
+    for line in cells[0].source.splitlines():
+        if re.match(r"^\w+\s*=", line):
+            assert "#" in line, f"{path.name}: parameter line without its comment: {line!r}"
+
+
+_PATHLIKE = re.compile(
+    r"^(\.{1,2}/|~/)|(^|/)\.\./|\.(csv|tsv|parquet|feather|jsonl?|xlsx?|db|sqlite|duckdb|pkl"
+    r"|pickle|ya?ml|txt|ipynb|npy|npz|h5)$",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_reads_no_relative_path(path):
+    """Data comes through healthlab; a path in the code would break under papermill's cwd."""
+    nb = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(_code_cells(nb)):
+        code = "\n".join(
+            "" if line.lstrip().startswith(("%", "!")) else line for line in cell.source.split("\n")
+        )
+        tree = ast.parse(code)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = node.value.strip()
+                if "://" in text or "\n" in text or " " in text:
+                    continue
+                assert not _PATHLIKE.search(text), (
+                    f"{path.name}: code cell {index} names the path {text!r}; load data "
+                    "through healthlab.datasets instead"
+                )
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "open":
+                pytest.fail(f"{path.name}: code cell {index} calls open(); use healthlab")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_is_a_gradable_source(path):
+    decl = exercises.check_source(path)
+    kinds = [q.kind for q in decl.questions.values()]
+    if path.parent.name == "notebooks":  # the case studies, not the fixtures
+        assert len(kinds) >= 5, f"{path.name}: at least five graded questions"
+        assert "text" in kinds, f"{path.name}: at least one written interpretation"
+        assert {"number", "table"} & set(kinds), f"{path.name}: a number or a table"
+    assert path.stem in SANITY, (
+        f"{path.name}: add its sanity expectations to SANITY in tests/test_notebooks.py"
+    )
+    unknown = set(SANITY[path.stem]) - set(decl.questions)
+    assert not unknown, f"SANITY names questions {path.name} does not declare: {unknown}"
+
+
+def _sane(expected, value) -> bool:
+    if callable(expected):
+        return bool(expected(value))
+    low, high = expected
+    numbers = value if isinstance(value, list) else [value]
+    return all(isinstance(v, int | float) and low <= v <= high for v in numbers)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_runs_at_tiny_with_sane_answers(path, tmp_path):
+    result = runs.run_notebook(runs.RunTask(str(path), str(tmp_path), {"size": "tiny"}))
+    if result.error:
+        err = result.error
+        pytest.fail(
+            f"{path.name} failed in cell {err['cell']}: {err['ename']}: {err['evalue']}\n"
+            f"{err['source']}"
+        )
+    assert result.seconds < TINY_SECONDS, f"{path.name} took {result.seconds:.0f} s at tiny"
+    assert not result.missing, f"{path.name} never answered {result.missing}"
+    failed = {q: c["text"] for q, c in result.checks.items() if not c["ok"]}
+    assert not failed, f"{path.name}: answers fail their self-check: {failed}"
+    for qid, expected in SANITY.get(path.stem, {}).items():
+        value = result.answers[qid]
+        assert _sane(expected, value), f"{path.name}: {qid} = {value!r} is not sane"

@@ -1,0 +1,180 @@
+"""`healthlab run`: papermill in real kernels, in parallel, a failure reported, the HTML report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from healthlab import exercises, runs
+from healthlab.errors import InvalidParameterError
+
+DATA = Path(__file__).parent / "data"
+GOOD = DATA / "notebooks" / "fixture-exercises.ipynb"
+FAILING = DATA / "broken" / "fixture-failing.ipynb"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """Three notebooks on two threads of this process: two good ones and a failing one.
+
+    Threads share ``os.environ``, so answers landing in each notebook's own file prove that the
+    answers path reaches each kernel rather than the process (as on a Dask worker).
+    """
+    folder = tmp_path_factory.mktemp("notebooks")
+    copy = nbformat.read(GOOD, as_version=4)
+    copy.cells[2].source = copy.cells[2].source.replace("fixture-exercises", "fixture-twin")
+    nbformat.write(copy, folder / "fixture-twin.ipynb")
+    out = tmp_path_factory.mktemp("run")
+    with ThreadPoolExecutor(2) as pool:
+        return runs.run_notebooks(
+            [GOOD, folder / "fixture-twin.ipynb", FAILING],
+            size="tiny",
+            parameters={"scale": 1.05},
+            out=out,
+            executor=pool,
+        )
+
+
+@pytest.mark.slow
+def test_each_notebook_has_its_result_in_order(report):
+    assert [r.name for r in report.results] == [
+        "fixture-exercises",
+        "fixture-twin",
+        "fixture-failing",
+    ]
+    assert [r.status for r in report.results] == ["passed", "passed", "failed"]
+    assert not report.ok
+    good = report.results[0]
+    assert set(good.answers) == {"q1", "q2", "q3", "q4", "q5"} and good.missing == []
+    assert all(check["ok"] for check in good.checks.values())
+    assert good.error is None and good.seconds > 0
+
+
+@pytest.mark.slow
+def test_parameters_reach_the_notebooks_that_have_them(report, tmp_path):
+    good, _, failing = report.results
+    assert good.parameters == {"scale": 1.05, "size": "tiny"}
+    assert failing.parameters == {"size": "tiny"}  # it has no scale
+    assert 77 < good.answers["q1"] < 81  # ages of mean 75, times 1.05
+    with pytest.raises(InvalidParameterError, match="no notebook to run has the parameter typo"):
+        runs.run_notebooks([GOOD], parameters={"typo": 1}, out=tmp_path)
+
+
+@pytest.mark.slow
+def test_each_kernel_gets_its_own_answers_file(report):
+    for r in report.results:
+        lines = (report.out / r.answers_file).read_text().splitlines()
+        assert {json.loads(line)["notebook"] for line in lines} == {r.name}
+        assert len(lines) == (5 if r.passed else 1)
+
+
+@pytest.mark.slow
+def test_the_files_of_a_run(report):
+    out = report.out
+    for result in report.results:
+        executed = nbformat.read(out / result.output, as_version=4)
+        assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+        assert (out / result.html).read_text().startswith("<!DOCTYPE html>")
+        assert exercises.read_answers(out / result.answers_file) == result.answers
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["ok"] is False
+    assert [r["status"] for r in saved["results"]] == ["passed", "passed", "failed"]
+    assert not list(out.rglob(".*.tmp"))  # nothing half-written left behind
+
+
+@pytest.mark.slow
+def test_a_failing_notebook_names_its_cell_and_error_and_keeps_its_answers(report):
+    failed = report.results[2]
+    assert failed.error["ename"] == "ZeroDivisionError"
+    assert failed.error["cell"] == 3  # the fourth cell of the source notebook
+    assert "ratio = 1 / 0" in failed.error["source"]
+    assert "ZeroDivisionError" in failed.error["traceback"]
+    assert "\x1b[" not in failed.error["traceback"]  # no terminal colours in the report
+    assert failed.answers == {"q1": 3}  # recorded before the crash, not lost
+    assert failed.html is not None  # a failed notebook is rendered too
+
+
+def test_find_notebooks_by_path_name_or_number(tmp_path):
+    for name in ("00-tour", "01-population-aging", "01b-extra"):
+        (tmp_path / f"{name}.ipynb").write_text("{}")
+    assert [p.stem for p in runs.find_notebooks([], tmp_path)] == [
+        "00-tour",
+        "01-population-aging",
+        "01b-extra",
+    ]
+    assert runs.find_notebooks(["00"], tmp_path)[0].stem == "00-tour"
+    assert runs.find_notebooks(["01-population-aging.ipynb"], tmp_path)[0].stem == (
+        "01-population-aging"
+    )
+    with pytest.raises(InvalidParameterError, match="'02' is not a notebook path or name"):
+        runs.find_notebooks(["02"], tmp_path)
+    with pytest.raises(InvalidParameterError, match="no notebooks"):
+        runs.find_notebooks([], tmp_path / "empty")
+
+
+def test_parse_parameter():
+    assert runs.parse_parameter("rate=0.5") == ("rate", 0.5)
+    assert runs.parse_parameter("flag=true") == ("flag", True)
+    assert runs.parse_parameter("name=a b") == ("name", "a b")
+    with pytest.raises(InvalidParameterError, match="name=value"):
+        runs.parse_parameter("seed")
+
+
+def test_default_out_is_a_new_timestamped_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = runs.default_out()
+    assert first.parent == Path("runs")
+    first.mkdir(parents=True)
+    assert runs.default_out() != first
+
+
+@pytest.mark.slow
+def test_cli_runs_in_processes_and_its_exit_code_says_whether_all_passed(tmp_path):
+    exe = Path(sys.executable).with_name("healthlab")
+    both = subprocess.run(
+        [exe, "run", str(GOOD), str(FAILING), "--size", "tiny", "--jobs", "2", "-p", "seed=1"]
+        + ["--out", str(tmp_path / "both")],
+        capture_output=True,
+        text=True,
+    )
+    assert both.returncode == 1, both.stderr
+    assert "passed  fixture-exercises" in both.stdout
+    assert "ZeroDivisionError in cell 4: division by zero" in both.stdout
+    assert "1 of 2 passed" in both.stdout
+    assert "Kernel is running" not in both.stderr  # kernel chatter stays in its log
+    good = subprocess.run(
+        [exe, "run", str(GOOD), "--size", "tiny", "--out", str(tmp_path / "good")],
+        capture_output=True,
+        text=True,
+    )
+    assert good.returncode == 0, good.stdout + good.stderr
+    bad = subprocess.run([exe, "run", "no-such-notebook"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "is not a notebook path or name" in bad.stderr
+
+
+@pytest.mark.slow
+def test_report_in_headless_chromium(report, browser, tmp_path):
+    page = browser(report.index)
+    assert "healthlab run: 1 failed" in page.text
+    assert "fixture-exercises .ipynb · answers passed" in page.text
+    assert "fixture-twin .ipynb · answers passed" in page.text
+    assert "fixture-failing .ipynb · answers failed ZeroDivisionError in cell 4" in page.text
+    assert "The failing cell: ratio = 1 / 0" in page.text
+    assert page.console == []
+    png = page.screenshot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+@pytest.mark.slow
+def test_the_browser_check_can_fail(browser, tmp_path):
+    page_file = tmp_path / "broken.html"
+    page_file.write_text("<p>x</p><script>console.error('boom'); missing();</script>")
+    console = browser(page_file).console
+    assert any("boom" in line for line in console)
+    assert any("missing is not defined" in line for line in console)
