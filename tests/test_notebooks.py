@@ -29,6 +29,13 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) or sorted(
 # figures its story rests on (e0 between 70 and 85, a Gini between 0 and 1, an F1 between 0
 # and 1, ...). Bounds hold at `tiny` with the notebook's default seed.
 SANITY: dict[str, dict[str, object]] = {
+    "00-tour": {
+        "q1": (32, 45),  # mean age; 38.8 in the 2020 census
+        "q2": lambda v: v == "resident",  # the resident scheme covers about 1 billion people
+        "q3": (15, 32),  # adult hypertension; 23.2% in the China Hypertension Survey
+        "q4": lambda v: all(5 < r["share_65"] < 60 for r in exercises.records(v)),
+        "q5": lambda v: v[-1] > v[0],  # tertiary education rises with income
+    },
     "fixture-exercises": {
         "q1": (70, 80),  # mean age of N(75, 5) draws
         "q2": lambda v: v == "urban",  # drawn with p = 0.6
