@@ -36,6 +36,21 @@ SANITY: dict[str, dict[str, object]] = {
         "q4": lambda v: all(5 < r["share_65"] < 60 for r in exercises.records(v)),
         "q5": lambda v: v[-1] > v[0],  # tertiary education rises with income
     },
+    "02-resource-allocation": {
+        "q1": (0, 0.4),  # Gini of doctors per 1,000 across provinces; about 0.1 in the yearbooks
+        "q2": (0, 100),  # a share of the Theil index, in percent
+        "q4": (0.1, 20),  # beds per 1,000 reachable; 6.7 nationally in 2021
+        "q5": (1, 5),  # a tertiary admission costs more than a secondary one
+        "q6": (0, 1),  # a probability
+        "q7": lambda v: all(r["added"] >= 0 for r in exercises.records(v)),
+    },
+    "07-leak-defence": {
+        "q1": (0, 50),  # after-hours share of accesses, in percent
+        "q2": (50, 100),  # most accesses have a clinical reason
+        "q4": (0, 100),
+        "q5": lambda v: all(0 <= r["recall"] <= 1 for r in exercises.records(v)),
+        "q6": (1, 5),  # a level of the guide's five
+    },
     "fixture-exercises": {
         "q1": (70, 80),  # mean age of N(75, 5) draws
         "q2": lambda v: v == "urban",  # drawn with p = 0.6
