@@ -18,7 +18,13 @@ import pandas as pd
 from healthlab.demography._checks import check_frame, numeric
 from healthlab.errors import InvalidParameterError
 
-__all__ = ["CONDITIONS", "calibration_table", "group_metrics", "readmission_cohort"]
+__all__ = [
+    "CONDITIONS",
+    "calibration_table",
+    "group_metrics",
+    "logit_coefficients",
+    "readmission_cohort",
+]
 
 #: The chronic conditions of the synthetic population, in its column order.
 CONDITIONS = ("hypertension", "diabetes", "copd", "ihd", "stroke", "cancer", "ckd", "dementia")
@@ -128,7 +134,7 @@ def _wilson(events: np.ndarray, n: np.ndarray, z: float = 1.959964) -> tuple:
     p = np.divide(events, n, out=np.zeros(len(n)), where=n > 0)
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return centre - half, centre + half
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
 def _check_pair(y_true, y_prob) -> tuple[np.ndarray, np.ndarray]:
@@ -250,3 +256,80 @@ def group_metrics(y_true, y_prob, groups, *, threshold: float) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).sort_values("group", ignore_index=True)
+
+
+def logit_coefficients(
+    frame: pd.DataFrame, terms, *, outcome: str = "readmitted", truth: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Fit a logistic regression by maximum likelihood (statsmodels) and tabulate its terms.
+
+    A term that does not vary in ``frame`` (for example no uninsured patient in a small
+    sample) cannot be estimated; it is left out and reported with a missing coefficient.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The ``terms`` (numeric or 0/1) and the 0/1 ``outcome``.
+    terms : list of str
+        Predictors; an intercept is added.
+    outcome : str, default "readmitted"
+    truth : pandas.DataFrame, optional
+        The ground-truth model: ``term`` and ``coefficient`` (for example the clinical
+        ``risk_model`` rows of one outcome); adds ``true`` and ``covered`` (the truth lies in
+        the 95% interval).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``term`` (``intercept`` first), ``coefficient``, ``se``, ``lower``, ``upper`` (95%),
+        ``p_value``, and with ``truth`` also ``true`` and ``covered``. ``attrs["converged"]``
+        says whether the optimiser converged.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from healthlab.prediction import logit_coefficients
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=4000)
+    >>> y = (rng.random(4000) < 1 / (1 + np.exp(-(-1 + 0.8 * x)))).astype(int)
+    >>> logit_coefficients(pd.DataFrame({"x": x, "y": y}), ["x"], outcome="y")[
+    ...     ["term", "coefficient"]].round(1)
+            term  coefficient
+    0  intercept         -1.0
+    1          x          0.8
+    """
+    import warnings
+
+    import statsmodels.api as sm
+
+    check_frame(frame, "frame")
+    terms = [terms] if isinstance(terms, str) else list(terms)
+    missing = [c for c in [*terms, outcome] if c not in frame.columns]
+    if missing:
+        raise InvalidParameterError(f"frame lacks the column(s) {missing}")
+    y = numeric(frame[outcome], f"frame[{outcome!r}]")
+    used = [t for t in terms if frame[t].nunique() > 1]
+    X = sm.add_constant(frame[used].astype(float), has_constant="add")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = sm.Logit(y, X).fit(disp=0, maxiter=200)
+        ci = fit.conf_int()
+    names = ["intercept", *used]
+    table = pd.DataFrame(
+        {
+            "term": names,
+            "coefficient": fit.params.to_numpy(),
+            "se": fit.bse.to_numpy(),
+            "lower": ci.iloc[:, 0].to_numpy(),
+            "upper": ci.iloc[:, 1].to_numpy(),
+            "p_value": fit.pvalues.to_numpy(),
+        }
+    )
+    dropped = pd.DataFrame({"term": [t for t in terms if t not in used]})
+    table = pd.concat([table, dropped], ignore_index=True) if len(dropped) else table
+    if truth is not None:
+        true = truth.set_index("term")["coefficient"]
+        table["true"] = table["term"].map(true).to_numpy()
+        table["covered"] = (table["lower"] <= table["true"]) & (table["true"] <= table["upper"])
+    table.attrs["converged"] = bool(fit.mle_retvals.get("converged", True))
+    return table

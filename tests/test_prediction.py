@@ -68,3 +68,20 @@ def test_group_metrics_find_a_model_that_underestimates_one_group():
     assert table.loc["urban", "o_to_e"] == pytest.approx(1.0, rel=0.05)
     assert table.loc["rural", "flagged"] == pytest.approx(table.loc["urban", "flagged"], abs=0.02)
     assert table["n"].sum() == n
+
+
+def test_logit_coefficients_recover_a_known_model_and_name_what_they_cannot_fit():
+    from healthlab.prediction import logit_coefficients
+
+    rng = np.random.default_rng(2)
+    n = 30_000
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.integers(0, 2, n), "never": 0})
+    eta = -2 + 0.5 * frame["a"] + 0.7 * frame["b"]
+    frame["y"] = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    truth = pd.DataFrame({"term": ["intercept", "a", "b"], "coefficient": [-2, 0.5, 0.7]})
+    table = logit_coefficients(frame, ["a", "b", "never"], outcome="y", truth=truth)
+    assert table["term"].tolist() == ["intercept", "a", "b", "never"]
+    fitted = table.set_index("term")
+    assert fitted.loc[["intercept", "a", "b"], "covered"].all()
+    assert np.isnan(fitted.loc["never", "coefficient"])
+    assert table.attrs["converged"]
