@@ -44,6 +44,14 @@ SANITY: dict[str, dict[str, object]] = {
         "q6": (0, 1),  # a probability
         "q7": lambda v: all(r["added"] >= 0 for r in exercises.records(v)),
     },
+    "05-clinical-prediction": {
+        "q1": (3, 30),  # 30-day readmission, percent of index admissions
+        "q3": (0.35, 0.95),  # test AUC of the logistic model (few events at tiny)
+        "q4": (0.5, 0.95),  # AUC of the true risk; published scores reach 0.68-0.75
+        "q6": (0, 0.25),  # Brier score of a risk near 12%
+        "q7": lambda v: all(r["o_to_e"] > 0 for r in exercises.records(v)),
+        "q8": (0, 100),  # readmissions prevented per 1,000 admissions
+    },
     "07-leak-defence": {
         "q1": (0, 50),  # after-hours share of accesses, in percent
         "q2": (50, 100),  # most accesses have a clinical reason
