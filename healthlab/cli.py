@@ -194,7 +194,13 @@ def sql_command(folder: str, query: str, fmt: str) -> None:
 @click.option(
     "--timeout", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds per cell."
 )
-def run_command(notebooks, size, parameters, jobs, out, timeout) -> None:
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on the Dask cluster at ADDRESS (tcp://host:8786); its workers must see --out.",
+)
+def run_command(notebooks, size, parameters, jobs, out, timeout, scheduler) -> None:
     """Run NOTEBOOKS (paths, names or numbers; default all) and write their report.
 
     Each notebook runs with papermill in its own kernel. The run folder holds each executed
@@ -204,9 +210,11 @@ def run_command(notebooks, size, parameters, jobs, out, timeout) -> None:
     from healthlab import runs
 
     params = dict(runs.parse_parameter(p) for p in parameters)
-    report = runs.run_notebooks(
-        notebooks, size=size, parameters=params, jobs=jobs, out=out, timeout=timeout
-    )
+    with _cluster(scheduler, jobs) as pool:
+        report = runs.run_notebooks(
+            notebooks, size=size, parameters=params, jobs=jobs, out=out, timeout=timeout,
+            executor=pool,
+        )  # fmt: skip
     for result in report.results:
         line = f"{result.status:<7} {result.name:<32} {result.seconds:6.1f} s"
         if result.error:
@@ -221,6 +229,21 @@ def run_command(notebooks, size, parameters, jobs, out, timeout) -> None:
     click.echo(f"report: {report.index}")
     if not report.ok:
         sys.exit(1)
+
+
+def _cluster(scheduler: str | None, jobs: int | None):
+    """The Dask cluster's executor for --scheduler (platform, issue 13); else no executor."""
+    import contextlib
+
+    if scheduler is None:
+        return contextlib.nullcontext(None)
+    if jobs is not None:
+        raise click.UsageError(
+            "pass either --jobs or --scheduler, not both: a cluster's size is set where it starts"
+        )
+    from healthlab import platform
+
+    return platform.executor(scheduler=scheduler)
 
 
 class _ProgressBar:
