@@ -1,27 +1,35 @@
 """Privacy-preserving linkage: keyed Bloom-filter encodings of identifiers, matched by Dice.
 
-Each hospital encodes its patients' identifiers before they leave: every identifier is cut
-into character bigrams (padded with ``_`` at both ends, and prefixed with the field's name so
+Each data holder encodes its records before they leave: every compared value is cut into
+character bigrams (padded with ``_`` at both ends, and prefixed with the field's name so
 that ``"12"`` in a birth date and in a phone number are different tokens), and each token
 sets ``hashes`` bits of a record's filter of ``bits`` bits (a cryptographic long-term key,
-CLK, Schnell et al. 2009). The bit positions of a token are drawn from a random generator
-seeded with HMAC-SHA256 of the token under a secret ``key`` the hospitals share and the
-linkage unit does not ("random hashing", Niedermeyer et al. 2014, which resists the attack on
-double hashing). Without the key the positions cannot be recomputed.
+CLK, Schnell et al. 2009). The bit positions of a token come from a keyed hash (BLAKE2b in
+keyed mode) of the token under a secret ``key`` the holders share and the linkage unit does
+not: each token gets its own independent positions ("random hashing", Niedermeyer et al.
+2014, which resists the attack on double hashing).
 
 Records are compared by the Dice coefficient of their filters,
 ``2 |A and B| / (|A| + |B|)``: similar strings share most bigrams, so a typo or a transposed
 date lowers it a little, a different person a lot. Candidate pairs come from keyed hashes
-(BLAKE2b in keyed mode) of the same blocking keys as the plaintext model (resident id, phone,
-address key, surname and birth date, name and birth year), so the linkage unit never sees a
-value. A pair
-is linked when its Dice coefficient is at least ``threshold`` and each record is the other's
-best match in that system; clusters are connected components.
+(SHA-256 of the key and the value) of the blocking keys, so the linkage unit never sees a
+value. Filters and hashes go to DuckDB; the pairs, their Dice coefficients (``bit_count`` of
+the filters' words) and the choice of links are SQL. A pair is linked when its Dice
+coefficient is at least ``threshold`` and each record is the other's best match in that
+source; clusters are connected components.
 
-Default parameters: ``bits=1024``, ``hashes=5`` per token (about a quarter of the bits set),
-bigrams; fields name (pinyin),
-sex, birth date, resident id, phone, address key. These resist frequency attacks only as far
-as CLKs do; see the references before using them on real data.
+**Hardening.** Identical values give identical filters, and frequent values frequent
+filters: a frequency attack (:mod:`healthlab.sharing.bloom_attack`) exploits this. Three
+hardenings from the literature are offered:
+
+- *salt*: every token is hashed together with a stable attribute of the record (its birth
+  year, say), so the same name in two birth years gives unrelated filters (Niedermeyer et al.
+  2014); pairs whose salts differ can no longer match;
+- *balance*: the filter is concatenated with its complement and the bits permuted with the
+  key, so every filter has exactly half its bits set and the count of set bits says nothing
+  (Schnell and Borgs 2016); Dice on balanced filters counts shared zeros too;
+- *xor_fold*: the two halves of the filter are combined by exclusive or, so a set bit no
+  longer says that a token's position is set (Schnell et al. 2016).
 
 References
 ----------
@@ -29,26 +37,26 @@ Schnell R, Bachteler T, Reiher J. Privacy-preserving record linkage using Bloom 
 BMC Medical Informatics and Decision Making 2009;9:41.
 Niedermeyer F, Steinmetzer S, Kroll M, Schnell R. Cryptanalysis of basic Bloom filters used
 for privacy preserving record linkage. Journal of Privacy and Confidentiality 2014;6(2).
+Schnell R, Borgs C. Randomized response and balanced Bloom filters for privacy preserving
+record linkage. IEEE ICDM Workshops 2016.
+Schnell R, Borgs C, Encarnacao JL. Hardening encrypted patient names against cryptographic
+attacks using cryptographic long-term keys. BMC Medical Informatics and Decision Making
+2016;16:1-11 (XOR folding).
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 
 import numpy as np
 import pandas as pd
 
 from healthlab.errors import InvalidParameterError
 
-__all__ = ["bloom_encode", "bloom_link", "dice", "keyed_hash"]
+__all__ = ["bloom_encode", "bloom_link_records", "dice", "keyed_hash"]
 
-#: Identifier fields encoded into each record's filter.
-FIELDS = ("name_py", "sex", "birth_date", "resident_id", "phone", "address_key")
-#: Blocking keys (fields joined) hashed with the key.
-BLOCKS = (("resident_id",), ("phone",), ("address_key",), ("surname_py", "birth_date"),
-          ("name_py", "birth_year"))  # fmt: skip
 _CHUNK = 100_000
+_HARDENING = {"salt", "balance", "xor_fold"}
 
 
 def _key(key) -> bytes:
@@ -79,63 +87,103 @@ def keyed_hash(values: pd.Series, key) -> pd.Series:
     return pd.Series(digest[code], index=s.index, dtype="string")
 
 
-def _positions(tokens, key: bytes, bits: int, hashes: int, cache: dict) -> np.ndarray:
-    """Bit positions of each token: a generator seeded with the token's HMAC-SHA256."""
-    for tok in tokens:  # distinct tokens only (bigrams: a few thousand in all)
-        if tok not in cache:
-            seed = hmac.new(key, tok.encode("utf-8"), hashlib.sha256).digest()
-            cache[tok] = np.random.default_rng(list(seed)).integers(0, bits, hashes)
-    return np.array([cache[t] for t in tokens], np.int64).reshape(len(tokens), hashes)
+def _positions(tokens, key: bytes, bits: int, hashes: int) -> np.ndarray:
+    """Bit positions of each distinct token: ``hashes`` words of its keyed BLAKE2b digest."""
+    k = hashlib.sha256(key).digest()
+    raw = b"".join(hashlib.blake2b(t.encode("utf-8"), key=k, digest_size=4 * hashes).digest()
+                   for t in tokens)  # fmt: skip
+    return (np.frombuffer(raw, np.uint32).reshape(len(tokens), hashes) % bits).astype(np.int64)
 
 
-def bloom_encode(ids: pd.DataFrame, *, key, bits: int = 1024, hashes: int = 5,
-                 fields=FIELDS) -> np.ndarray:  # fmt: skip
-    """A keyed Bloom filter (CLK) per record: an array of shape ``(n, bits // 64)``, uint64.
+def _check_hardening(hardening) -> dict:
+    if hardening is None:
+        return {}
+    if not isinstance(hardening, dict) or set(hardening) - _HARDENING:
+        raise InvalidParameterError(
+            f"hardening must be a dict with keys among {sorted(_HARDENING)}, got {hardening!r}"
+        )
+    return dict(hardening)
+
+
+def bloom_encode(
+    frame: pd.DataFrame,
+    *,
+    key,
+    bits: int = 1024,
+    hashes: int = 5,
+    fields=None,
+    salt: pd.Series | None = None,
+    balance: bool = False,
+    xor_fold: bool = False,
+) -> np.ndarray:
+    """A keyed Bloom filter (CLK) per record: an array of shape ``(n, words)``, uint64.
 
     Parameters
     ----------
-    ids : pandas.DataFrame
-        Standardised identifiers (:func:`~healthlab.sharing.identifiers.read_identifiers`).
+    frame : pandas.DataFrame
+        Values to encode, as text (missing values set no bits).
     key : str or bytes
         The secret the data holders share.
     bits : int
-        Filter length, a multiple of 64.
+        Filter length, a multiple of 128.
     hashes : int
-        Bits set per token.
-    fields : sequence of str
-        Identifier columns encoded.
+        Bits set per token (1 to 16).
+    fields : sequence of str, optional
+        Columns encoded; all of them by default.
+    salt : pandas.Series, optional
+        A stable attribute per record hashed with every token (see the module notes).
+    balance, xor_fold : bool
+        Hardenings: the filter and its permuted complement (twice as many bits); the two
+        halves folded by exclusive or (half as many bits).
 
     Examples
     --------
     >>> import pandas as pd
-    >>> ids = pd.DataFrame({"name_py": ["wangwei", "wangwie", "lina"]})
-    >>> f = bloom_encode(ids, key="k", fields=["name_py"])
+    >>> names = pd.DataFrame({"name": ["wangwei", "wangwie", "lina"]})
+    >>> f = bloom_encode(names, key="k")
     >>> d = dice(f[[0, 0]], f[[1, 2]])
     >>> bool(d[0] > 0.6 > d[1])
     True
     """
     k = _key(key)
-    if isinstance(bits, bool) or not isinstance(bits, int) or bits < 64 or bits % 64:
-        raise InvalidParameterError(f"bits must be a positive multiple of 64, got {bits!r}")
-    if isinstance(hashes, bool) or not isinstance(hashes, int) or not 1 <= hashes <= bits:
-        raise InvalidParameterError(f"hashes must be an integer in [1, bits], got {hashes!r}")
-    missing = [f for f in fields if f not in ids]
+    if isinstance(bits, bool) or not isinstance(bits, int) or bits < 128 or bits % 128:
+        raise InvalidParameterError(f"bits must be a positive multiple of 128, got {bits!r}")
+    if isinstance(hashes, bool) or not isinstance(hashes, int) or not 1 <= hashes <= 16:
+        raise InvalidParameterError(f"hashes must be an integer from 1 to 16, got {hashes!r}")
+    fields = list(frame.columns) if fields is None else list(fields)
+    missing = [f for f in fields if f not in frame]
     if missing:
-        raise InvalidParameterError(f"ids lacks the fields {missing}")
-    n = len(ids)
-    out = np.zeros((n, bits // 64), np.uint64)
+        raise InvalidParameterError(f"the frame lacks the fields {missing}")
+    n = len(frame)
+    width = bits * (2 if balance else 1) // (2 if xor_fold else 1)
+    out = np.zeros((n, width // 64), np.uint64)
     cache: dict = {}
+    perm = np.random.default_rng(list(hashlib.sha256(k + b"|balance").digest())).permutation(
+        2 * bits
+    )
+    prefix = None if salt is None else salt.astype("string").fillna("").to_numpy(object)
     for lo in range(0, n, _CHUNK):  # fixed-size chunks of records bound the memory
-        part = ids.iloc[lo : lo + _CHUNK]
+        part = frame.iloc[lo : lo + _CHUNK]
         dense = np.zeros((len(part), bits), bool)
+        tag = None if prefix is None else pd.Series(prefix[lo : lo + len(part)], dtype="string")
         for f in fields:  # a handful of fields
-            text = "_" + part[f].astype("string") + "_"
+            text = ("_" + part[f].astype("string") + "_").reset_index(drop=True)
             for i in range(max(int(text.str.len().max() or 0) - 1, 0)):  # bigram positions
                 bigram = text.str[i : i + 2]
-                code, uniq = pd.factorize(bigram)  # in Arrow: no Python strings per record
+                token = f + ":" + bigram if tag is None else tag + "|" + f + ":" + bigram
+                code, uniq = pd.factorize(token)  # in Arrow: no Python strings per record
                 ok = (bigram.str.len() == 2).fillna(False).to_numpy(bool) & (code >= 0)
-                pos = _positions([f"{f}:{u}" for u in uniq], k, bits, hashes, cache)
+                new = [u for u in uniq if u not in cache]
+                if new:
+                    cache.update(zip(new, _positions(new, k, bits, hashes), strict=True))
+                pos = np.array([cache[u] for u in uniq], np.int64).reshape(len(uniq), hashes)
                 dense[np.repeat(np.flatnonzero(ok), hashes), pos[code[ok]].ravel()] = True
+        if balance:
+            dense = np.concatenate([dense, ~dense], axis=1)[:, perm]
+        if xor_fold:
+            half = dense.shape[1] // 2
+            dense = dense[:, :half] ^ dense[:, half:]
+        dense = np.ascontiguousarray(dense)
         out[lo : lo + len(part)] = np.packbits(dense, axis=1, bitorder="little").view(np.uint64)
     return out
 
@@ -149,75 +197,93 @@ def dice(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(size > 0, 2 * both / np.maximum(size, 1), 0.0)
 
 
-def _candidates(ids: pd.DataFrame, key) -> pd.DataFrame:
-    sys_code = pd.factorize(ids["system"])[0]
-    pairs = []
-    for fields in BLOCKS:  # five blocking rules
-        value = ids[fields[0]].astype("string")
-        for f in fields[1:]:  # NA in any field makes the key NA
-            value = value + "|" + ids[f].astype("string")
-        code = pd.factorize(keyed_hash(value, key))[0]  # the linkage unit sees only hashes
-        frame = pd.DataFrame({"row": np.arange(len(ids)), "sys": sys_code, "h": code})
-        frame = frame[frame["h"] >= 0]
-        m = frame.merge(frame, on="h", suffixes=("_l", "_r"))
-        m = m[m["sys_l"] < m["sys_r"]]
-        pairs.append(m[["row_l", "row_r"]])
-    return pd.concat(pairs).drop_duplicates(ignore_index=True)
+def _encode_sources(con, frames, compared, rules, key, hardening) -> int:
+    """The data holders' side: table ``bf`` of filters and hashed blocking keys, no values."""
+    from healthlab.sharing.compare import bloom_tokens
+
+    salt_col = hardening.get("salt")
+    salted = None
+    if salt_col is not None:
+        salted = next((c for c in compared if salt_col in (c.column, c.internal)), None)
+        if salted is None:
+            raise InvalidParameterError(
+                f"hardening salt {salt_col!r} must be a compared column, one of "
+                f"{[c.column for c in compared]}"
+            )
+    secret = hashlib.sha256(_key(key)).hexdigest()
+    words = 0
+    for i in range(len(frames)):
+        prepared = con.execute(f"SELECT * FROM src_{i} ORDER BY __row").df()
+        tokens = pd.DataFrame(bloom_tokens(prepared, compared))
+        salt = None
+        if salted is not None:
+            values = prepared[salted.internal]
+            salt = values.dt.year.astype("Int32") if salted.kind == "date" else values
+        filters = bloom_encode(tokens, key=key, salt=salt,
+                               balance=bool(hardening.get("balance")),
+                               xor_fold=bool(hardening.get("xor_fold")))  # fmt: skip
+        words = filters.shape[1]
+        out = pd.DataFrame(filters, columns=[f"f{j}" for j in range(words)])
+        out.insert(0, "src", i)
+        out.insert(0, "__row", prepared["__row"].to_numpy())
+        del filters, tokens
+        con.register("__filters", out)
+        hashed = ", ".join(
+            "sha256('{}' || '|' || {}) AS h{}".format(
+                secret, " || '|' || ".join(f'CAST(p."{k}" AS VARCHAR)' for k in rule), j)
+            for j, rule in enumerate(rules)
+        )  # fmt: skip
+        ones = " + ".join(f"bit_count(f.f{j})" for j in range(words))
+        sql = (f"SELECT f.*, {ones} AS ones, {hashed} FROM __filters f "
+               f"JOIN src_{i} p USING (__row)")  # fmt: skip
+        if i == 0:
+            con.execute(f"CREATE TABLE bf AS {sql}")
+        else:
+            con.execute(f"INSERT INTO bf {sql}")
+        con.unregister("__filters")
+        del out, prepared
+    return words
 
 
-def bloom_link(ids: pd.DataFrame, *, key, threshold: float = 0.7, bits: int = 1024,
-               hashes: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
-    """Link records of several systems on their keyed Bloom filters alone.
+def bloom_link_records(con, frames, compared, rules, n, *, key, threshold, hardening, link):
+    """The linkage unit's side: candidate pairs, Dice and links, in DuckDB.
 
-    Parameters
-    ----------
-    ids : pandas.DataFrame
-        Standardised identifiers of every system.
-    key : str or bytes
-        The secret shared by the data holders.
-    threshold : float
-        Dice coefficient at or above which a mutually best pair is linked.
-    bits, hashes
-        Filter parameters (see :func:`bloom_encode`).
-
-    Returns
-    -------
-    clusters : pandas.DataFrame
-        ``system``, ``local_id``, ``cluster_id``.
-    pairs : pandas.DataFrame
-        Candidate pairs: ``system_l``, ``local_id_l``, ``system_r``, ``local_id_r``,
-        ``dice``, ``linked``.
-
-    Examples
-    --------
-    >>> from healthlab.sharing.example import make_city_systems
-    >>> from healthlab.sharing.identifiers import read_identifiers
-    >>> ids = read_identifiers(make_city_systems(200, seed=0).paths)
-    >>> clusters, pairs = bloom_link(ids, key="shared secret")
-    >>> len(clusters) == len(ids)
-    True
+    Returns the cluster label of each record (by ``__row``) and the SQL of the scored pairs.
     """
-    from healthlab.sharing.linkage import clusters_from_pairs
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
-    if not 0 < threshold <= 1:
-        raise InvalidParameterError(f"threshold must be in (0, 1], got {threshold!r}")
-    ids = ids.reset_index(drop=True)
-    filters = bloom_encode(ids, key=key, bits=bits, hashes=hashes)
-    cand = _candidates(ids, key)
-    left, right = cand["row_l"].to_numpy(), cand["row_r"].to_numpy()
-    score = dice(filters[left], filters[right])
-    system = ids["system"].to_numpy(object)
-    pairs = pd.DataFrame({"l": left, "r": right, "sys_l": system[left], "sys_r": system[right],
-                          "dice": score})  # fmt: skip
-    # Mutual best: the pair is the best of the left record in the right system and vice versa.
-    best_l = pairs.groupby(["l", "sys_r"])["dice"].transform("max") == pairs["dice"]
-    best_r = pairs.groupby(["r", "sys_l"])["dice"].transform("max") == pairs["dice"]
-    pairs["linked"] = best_l & best_r & (pairs["dice"] >= threshold)
-    local = ids["local_id"].to_numpy(object)
-    out = pd.DataFrame({"system_l": pairs["sys_l"], "local_id_l": local[left],
-                        "system_r": pairs["sys_r"], "local_id_r": local[right],
-                        "dice": pairs["dice"], "linked": pairs["linked"]})  # fmt: skip
-    hit = out[out["linked"]]
-    clusters = clusters_from_pairs(ids, hit["system_l"], hit["local_id_l"], hit["system_r"],
-                                   hit["local_id_r"])  # fmt: skip
-    return clusters, out
+    hardening = _check_hardening(hardening)
+    words = _encode_sources(con, frames, compared, rules, key, hardening)
+    order = "a.src < b.src" if link else "a.__row < b.__row"
+    joins = " UNION ALL ".join(
+        f"SELECT a.__row AS l, b.__row AS r FROM bf a JOIN bf b ON a.h{j} = b.h{j} AND {order}"
+        for j in range(len(rules))
+    )
+    both = " + ".join(f"bit_count(a.f{j} & b.f{j})" for j in range(words))
+    con.execute(f"""
+        CREATE TABLE scored AS
+        SELECT c.l, c.r, a.src AS src_l, b.src AS src_r,
+               2.0 * ({both}) / greatest(a.ones + b.ones, 1) AS dice
+        FROM (SELECT DISTINCT l, r FROM ({joins})) c
+        JOIN bf a ON a.__row = c.l JOIN bf b ON b.__row = c.r
+    """)
+    best = (
+        "QUALIFY dice = max(dice) OVER (PARTITION BY l, src_r) "
+        "AND dice = max(dice) OVER (PARTITION BY r, src_l)"
+        if link
+        else ""
+    )
+    hit = con.execute(
+        f"SELECT l, r FROM scored WHERE dice >= {float(threshold)!r} {best}"
+    ).fetchnumpy()
+    left, right = hit["l"].astype(np.int64), hit["r"].astype(np.int64)
+    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    pairs_sql = (
+        "SELECT sl.name AS system_l, a.local_id AS local_id_l, sr.name AS system_r, "
+        "b.local_id AS local_id_r, s.dice FROM scored s "
+        "JOIN records a ON a.__row = s.l JOIN records b ON b.__row = s.r "
+        "JOIN sources sl ON sl.src = s.src_l JOIN sources sr ON sr.src = s.src_r"
+    )
+    return label, pairs_sql

@@ -5,11 +5,14 @@ from __future__ import annotations
 import pandas as pd
 
 from healthlab.errors import InvalidParameterError
+from healthlab.sharing.frames import METHODS
 from healthlab.synth._blocks import check_seed
 
-__all__ = ["METHODS", "link_systems"]
+__all__ = ["COMPARE", "link_systems", "patient_frames"]
 
-METHODS = ("probabilistic", "deterministic", "bloom")
+#: How the hospital systems' standardised identifiers are compared.
+COMPARE = {"name": "name", "birth_date": "date", "sex": "exact", "resident_id": "identifier",
+           "phone": "identifier", "address_key": "address"}  # fmt: skip
 
 
 def link_systems(
@@ -20,25 +23,22 @@ def link_systems(
     threshold: float | None = None,
     key=None,
     seed: int = 0,
-) -> pd.DataFrame:
+    result: bool = False,
+):
     """Find the records of the same patient across hospital systems.
 
     Reads each system's patient table through its mapping, standardises the identifiers
-    (:mod:`healthlab.sharing.identifiers`) and links them:
-
-    - ``"probabilistic"``: the splink Fellegi-Sunter model trained by EM, clustered with
-      at most one record per system (:func:`~healthlab.sharing.linkage.probabilistic_link`);
-    - ``"deterministic"``: exact keys, resident id or name + birth date + sex
-      (:func:`~healthlab.sharing.linkage.deterministic_link`);
-    - ``"bloom"``: keyed Bloom-filter encodings matched by Dice similarity, as a linkage unit
-      that never sees an identifier would (:func:`~healthlab.sharing.bloom.bloom_link`).
+    (:mod:`healthlab.sharing.identifiers`) and links them with :func:`link_frames`, the
+    identifiers mapped to kinds by :data:`COMPARE`: the name (characters, or pinyin where the
+    system keeps no characters), birth date, sex, resident id, phone and address key
+    (street number, building and room).
 
     Parameters
     ----------
     paths : dict
         System name to the path of its SQLite database (``make_hospital_systems(...).paths``).
     method : {"probabilistic", "deterministic", "bloom"}
-        How to link.
+        How to link (see :mod:`healthlab.sharing.frames`).
     mappings : dict, optional
         System name to its mapping (shipped name, YAML path or dict); by default the shipped
         mapping named like the system.
@@ -50,6 +50,9 @@ def link_systems(
         ``seed`` is used: fine for teaching, never for real data.
     seed : int
         Seed of the sampling in model training.
+    result : bool
+        Return the whole :class:`~healthlab.sharing.frames.LinkResult` (blocking report,
+        scored pairs, model) instead of its clusters.
 
     Returns
     -------
@@ -65,24 +68,29 @@ def link_systems(
     >>> list(links.columns), len(links) == len(hs.truth)
     (['system', 'local_id', 'cluster_id'], True)
     """
+    from healthlab.sharing.frames import link_frames
     from healthlab.sharing.identifiers import read_identifiers
 
     seed = check_seed(seed)
     if method not in METHODS:
         raise InvalidParameterError(f"method must be one of {list(METHODS)}, got {method!r}")
-    if threshold is not None and not 0 < threshold < 1:
-        raise InvalidParameterError(f"threshold must be in (0, 1), got {threshold!r}")
     ids = read_identifiers(paths, mappings)
-    if method == "deterministic":
-        from healthlab.sharing.linkage import deterministic_link
+    systems = list(dict.fromkeys(ids["system"]))
+    if len(systems) < 2:
+        raise InvalidParameterError(f"linkage needs records of two systems or more, got {systems}")
+    frames = patient_frames(ids)
+    del ids
+    out = link_frames(frames, id_column="local_id", compare=COMPARE, method=method,
+                      threshold=threshold, key=key, seed=seed)  # fmt: skip
+    return out if result else out.clusters
 
-        return deterministic_link(ids)
-    if method == "bloom":
-        from healthlab.sharing.bloom import bloom_link
 
-        key = key if key is not None else f"healthlab-teaching-key-{seed}"
-        return bloom_link(ids, key=key, **({"threshold": threshold} if threshold else {}))[0]
-    from healthlab.sharing.linkage import probabilistic_link
-
-    kw = {"threshold": threshold} if threshold else {}
-    return probabilistic_link(ids, seed=seed, keep_pairs=False, **kw)[0]
+def patient_frames(ids: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Standardised identifiers split per system, in the columns of :data:`COMPARE`."""
+    name = ids["name_zh"].fillna(ids["surname_py"] + " " + ids["given_py"].fillna(""))
+    cols = pd.DataFrame({
+        "local_id": ids["local_id"], "name": name, "birth_date": ids["birth_date"],
+        "sex": ids["sex"], "resident_id": ids["resident_id"], "phone": ids["phone"],
+        "address_key": ids["address_key"],
+    })  # fmt: skip
+    return {s: part.reset_index(drop=True) for s, part in cols.groupby(ids["system"], sort=False)}
