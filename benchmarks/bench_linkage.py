@@ -114,7 +114,8 @@ def attack(folder: Path, seed: int) -> None:
               f"reidentified={found['reidentified']:.4f} "
               f"by_frequency={found['by_frequency']:.4f} "
               f"attack={t1 - t:.1f}s bloom_link={time.perf_counter() - t1:.1f}s "
-              f"precision={q['precision']:.4f} recall={q['recall']:.4f} f1={q['f1']:.4f}")  # fmt: skip
+              f"precision={q['precision']:.4f} recall={q['recall']:.4f} "
+              f"f1={q['f1']:.4f}")  # fmt: skip
 
 
 def main() -> None:
