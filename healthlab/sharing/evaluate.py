@@ -21,8 +21,9 @@ def linkage_quality(clusters: pd.DataFrame, truth: pd.DataFrame) -> dict:
 
     Parameters
     ----------
-    clusters : pandas.DataFrame
-        ``system``, ``local_id``, ``cluster_id``.
+    clusters : pandas.DataFrame or LinkResult
+        ``system``, ``local_id``, ``cluster_id`` (or the result of
+        :func:`~healthlab.sharing.link_frames`, whose ``clusters`` are used).
     truth : pandas.DataFrame
         ``system``, ``local_id``, ``person_id``, covering the same records.
 
@@ -42,6 +43,7 @@ def linkage_quality(clusters: pd.DataFrame, truth: pd.DataFrame) -> dict:
     >>> q["recall"], q["precision"]
     (1.0, 0.3333333333333333)
     """
+    clusters = getattr(clusters, "clusters", clusters)
     need = {"clusters": (clusters, ["system", "local_id", "cluster_id"]),
             "truth": (truth, ["system", "local_id", "person_id"])}  # fmt: skip
     for name, (frame, cols) in need.items():
@@ -77,8 +79,10 @@ def clerical_review(
 
     Parameters
     ----------
-    pairs : pandas.DataFrame
-        Scored pairs from :func:`~healthlab.sharing.linkage.probabilistic_link`.
+    pairs : pandas.DataFrame or LinkResult
+        Scored pairs (``system_l``, ``local_id_l``, ``system_r``, ``local_id_r``,
+        ``match_probability``), or a probabilistic :func:`~healthlab.sharing.link_frames`
+        result, of which only the pairs in the band are read from DuckDB.
     low, high : float
         The band of match probability that is neither clearly a match nor clearly not.
     truth : pandas.DataFrame, optional
@@ -91,6 +95,14 @@ def clerical_review(
     """
     if not 0 <= low < high <= 1:
         raise InvalidParameterError(f"need 0 <= low < high <= 1, got low={low!r}, high={high!r}")
+    if hasattr(pairs, "pairs"):
+        if pairs.method != "probabilistic":
+            raise InvalidParameterError(
+                f"clerical review needs match probabilities; a {pairs.method!r} linkage has none"
+            )
+        pairs = pairs.pairs(low, high)
+    if "match_probability" not in pairs:
+        raise InvalidParameterError("pairs lacks the column 'match_probability'")
     band = pairs[(pairs["match_probability"] >= low) & (pairs["match_probability"] < high)].copy()
     if truth is not None:
         person = truth.astype({"local_id": str}).set_index(["system", "local_id"])["person_id"]

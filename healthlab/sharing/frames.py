@@ -223,14 +223,14 @@ def _em_rules(rules: list[list[str]], blocking: pd.DataFrame, compared) -> list[
     return out
 
 
-def _probabilistic(con, frames, compared, rules, report, link, threshold, seed):
+def _probabilistic(con, frames, compared, rules, report, link, threshold, seed, u_pairs):
     from splink import block_on
 
     linker = _splink(con, frames, compared, rules, link)
     t = linker.training
     exact = [block_on(*r) for r in _exact_rules(compared)]
     t.estimate_probability_two_random_records_match(exact, recall=0.9)
-    t.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed, num_chunks=1)
+    t.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed, num_chunks=1)
     for rule in _em_rules(rules, report, compared):
         t.estimate_parameters_using_expectation_maximisation(block_on(*rule))
     predict = linker.inference.predict(threshold_match_probability=0.01)
@@ -242,9 +242,16 @@ def _probabilistic(con, frames, compared, rules, report, link, threshold, seed):
         clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
             predict, threshold_match_probability=threshold
         )
+    first = "local_id_l, local_id_r, match_weight, match_probability, __row_l, __row_r"
+    if link:
+        systems = "source_dataset_l AS system_l, source_dataset_r AS system_r"
+        first += ", source_dataset_l, source_dataset_r"
+    else:
+        only = next(iter(frames)).replace("'", "''")
+        systems = f"'{only}' AS system_l, '{only}' AS system_r"
     pairs_sql = (
-        "SELECT source_dataset_l AS system_l, local_id_l, source_dataset_r AS system_r, "
-        f"local_id_r, match_weight, match_probability FROM {predict.physical_name}"
+        f"SELECT {systems}, local_id_l, local_id_r, match_weight, match_probability, "
+        f"* EXCLUDE ({first}) FROM {predict.physical_name}"
     )
     return clustered.physical_name, linker, pairs_sql
 
@@ -341,6 +348,13 @@ def link_frames(
     >>> r.clusters["cluster_id"].tolist()
     [0, 1, 2, 3, 2]
     """
+    return _link_frames(frames, id_column=id_column, compare=compare, method=method,
+                        blocking=blocking, threshold=threshold, key=key, hardening=hardening,
+                        seed=seed)  # fmt: skip
+
+
+def _link_frames(frames, *, id_column, compare, method, blocking, threshold, key, hardening,
+                 seed, u_pairs=U_PAIRS):  # fmt: skip
     seed = check_seed(seed)
     if method not in METHODS:
         raise InvalidParameterError(f"method must be one of {list(METHODS)}, got {method!r}")
@@ -363,7 +377,7 @@ def link_frames(
     model = pairs_sql = None
     if method == "probabilistic":
         table, model, pairs_sql = _probabilistic(
-            con, frames, compared, rules, report, link, threshold, seed
+            con, frames, compared, rules, report, link, threshold, seed, u_pairs
         )
         clusters = _clusters(con, table, frames, n)
     elif method == "deterministic":
