@@ -174,7 +174,7 @@ def attack_surnames(
     >>> p = public_surnames()
     >>> rng = np.random.default_rng(0)
     >>> names = pd.Series(rng.choice(p["name"], 3000, p=p["share"] / p["share"].sum()))
-    >>> attack_surnames(names, key="secret")["reidentified"] > 0.5
+    >>> attack_surnames(names, key="secret")["reidentified"] > 0.2
     True
     """
     from healthlab.sharing.bloom import _check_hardening, bloom_encode
