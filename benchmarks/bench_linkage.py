@@ -2,7 +2,7 @@
 
 Builds the hospital systems once (not timed) into a folder: from the calibrated population and
 clinical generators when ``--source clinical`` (needs ``healthlab.synth.clinical``), or from
-the small city model of :mod:`healthlab.sharing.example` (``--source city``, the default).
+one province with clean records, as the linkage tests build it (``--source city``, the default).
 Then, for each linkage method, a fresh process under ``/usr/bin/time -v`` runs the whole
 pipeline and is timed:
 
@@ -47,20 +47,24 @@ SYSTEMS = ("renmin", "zhongxin", "xianyi")
 def build(people: int, folder: Path, source: str, seed: int) -> None:
     t = time.perf_counter()
     if source == "clinical":
-        from healthlab.synth.clinical import make_clinical
-        from healthlab.synth.population import make_population
-        from healthlab.synth.systems import make_hospital_systems
+        from healthlab.synth import make_clinical, make_population
+    else:  # one province, clean records: the linkage tests' city
+        from functools import partial
 
-        pop = make_population(people, seed=seed)
-        clinical = make_clinical(pop, seed=seed)
-        hs = make_hospital_systems(clinical, population=pop, n_systems=3, seed=seed, out=folder)
-    else:
-        from healthlab.sharing.example import make_city_systems
+        from healthlab.synth import make_clinical
+        from healthlab.synth import make_population as _make_population
 
-        hs = make_city_systems(people, n_systems=3, seed=seed, out=folder)
+        make_population = partial(_make_population, provinces="Jiangxi")
+        make_clinical = partial(make_clinical, mess=False)
+    from healthlab.synth import make_hospital_systems, system_paths, write_hospital_systems
+
+    pop = make_population(people, seed=seed)
+    clinical = make_clinical(pop, seed=seed)
+    systems = make_hospital_systems(pop, clinical, n_systems=3, seed=seed)
+    paths = system_paths(write_hospital_systems(systems, folder))
     truth = pd.read_csv(folder / "truth" / "patients.csv", dtype={"local_id": str})
     sizes = truth["system"].value_counts().reindex(list(SYSTEMS)).to_dict()
-    mb = sum(p.stat().st_size for p in hs.paths.values()) / 1e6
+    mb = sum(p.stat().st_size for p in paths.values()) / 1e6
     print(f"built {people:,} residents ({source}) in {time.perf_counter() - t:.1f} s: "
           f"patient records {sizes}, {mb:.0f} MB of SQLite")  # fmt: skip
 

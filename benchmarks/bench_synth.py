@@ -9,7 +9,7 @@ process, ``--repeats`` times, median reported):
 - ``population``: ``make_population(1_000_000)``, after a first small call that solves and
   caches the model's lookup tables (its time is printed as ``cold``).
 - ``clinical``: the clinical records of one million people for one year written to Parquet
-  partitions (``make_clinical(..., out=folder)``); the population is built first, untimed.
+  partitions (``write_clinical(population, folder)``); the population is built first, untimed.
 - ``clinical_facilities``: the same, with every encounter routed to a facility by the choice
   model (``facilities=make_facilities()``, as the catalogue's ``clinical`` card does); the
   facilities are built first, untimed.
@@ -38,8 +38,8 @@ CASES = ("floor", "population", "clinical", "clinical_facilities", "clinical_mem
 
 def run_case(case: str, people: int) -> float:
     """Run one case in this process; return its wall time in seconds."""
-    from healthlab.synth import make_clinical, make_facilities, make_population
-    from healthlab.synth._blocks import BLOCK_SIZE, block_rng
+    from healthlab._blocks import BLOCK_SIZE, block_rng
+    from healthlab.synth import make_clinical, make_facilities, make_population, write_clinical
     from healthlab.synth.population import draws
 
     if case == "floor":
@@ -60,7 +60,7 @@ def run_case(case: str, people: int) -> float:
     try:
         start = time.perf_counter()
         if case in ("clinical", "clinical_facilities"):
-            make_clinical(population, facilities=facilities, out=folder, seed=0)
+            write_clinical(population, folder, facilities=facilities, seed=0)
         else:
             tables = make_clinical(population, seed=0)
             for name, frame in tables.items():

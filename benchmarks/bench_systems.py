@@ -2,9 +2,10 @@
 
 Builds the medium population and its clinical records once (not timed) and saves them as
 Parquet; then, in a fresh process per run, loads them and times
-``make_hospital_systems(clinical, population=..., out=...)`` (identities, routing, noise,
-codes and the SQLite files). Prints the median of the runs and the peak resident memory of one
-run as ``/usr/bin/time -v`` reports it (the process holds the inputs too).
+``write_hospital_systems(make_hospital_systems(population, clinical), out)`` (identities,
+routing, noise, codes and the SQLite files). Prints the median of the runs and the peak
+resident memory of one run as ``/usr/bin/time -v`` reports it (the process holds the inputs
+too).
 
     python benchmarks/bench_systems.py            # medium: 1,000,000 people, 3 runs
     python benchmarks/bench_systems.py --people 50000 --runs 2
@@ -43,15 +44,16 @@ def build_inputs(people: int, folder: Path, seed: int) -> None:
 
 
 def once(folder: Path, out: Path, seed: int) -> None:
-    from healthlab.synth.systems import make_hospital_systems
+    from healthlab.synth.systems import make_hospital_systems, system_paths, write_hospital_systems
 
     pop = pd.read_parquet(folder / "population.parquet")
     clinical = {n: pd.read_parquet(folder / f"{n}.parquet")
                 for n in ("encounters", "diagnoses", "observations")}  # fmt: skip
     t = time.perf_counter()
-    hs = make_hospital_systems(clinical, population=pop, seed=seed, out=out)
+    hs = make_hospital_systems(pop, clinical, seed=seed)
+    paths = system_paths(write_hospital_systems(hs, out))
     elapsed = time.perf_counter() - t
-    size = sum(p.stat().st_size for p in hs.paths.values()) / 1e6
+    size = sum(p.stat().st_size for p in paths.values()) / 1e6
     print(f"BUILD {elapsed:.3f} s, {len(hs.truth):,} patient records, {size:.0f} MB of SQLite")
 
 

@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from healthlab._validation import check_seed
 from healthlab.errors import (
     CardError,
     DataCacheError,
@@ -245,9 +246,7 @@ def _check_args(name: str, size: str, seed) -> tuple[dict, int]:
         )
     if seed is None:
         seed = spec.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
-    return spec, int(seed)
+    return spec, check_seed(seed)
 
 
 def _entry_dir(spec: dict, size: str, seed: int) -> Path:
@@ -327,10 +326,11 @@ def _generate(
     Inputs (other datasets) are built at the same size and seed; a card lists each as a name,
     passed positionally, or as ``{keyword: name}``, passed by keyword.
 
-    A size marked ``partitioned: true`` is for data too large to hold in memory: the generator
-    is called with ``out=`` a folder, writes ``out/<table>/part-*.parquet`` block by block and
-    returns nothing. Other sizes return tables in memory. An input that is itself partitioned
-    arrives as a :class:`Dataset`, to be read partition by partition; others as DataFrames.
+    A size marked ``partitioned: true`` is for data too large to hold in memory: the
+    generator's ``write_*`` twin (``make_population`` -> ``write_population``) is called with
+    ``out=`` a folder and writes ``out/<table>/part-*.parquet`` block by block. Other sizes
+    return tables in memory. An input that is itself partitioned arrives as a
+    :class:`Dataset`, to be read partition by partition; others as DataFrames.
     """
     generator = resolve(spec["generator"])
     kwargs = dict(spec["sizes"][size] or {})
@@ -355,14 +355,26 @@ def _generate(
     if progress is not None and "progress" in accepted:
         kwargs["progress"] = progress
     if partitioned:
-        if "out" not in accepted or out is None:
-            raise CardError(
-                f"card {spec['name']!r} marks size {size!r} as partitioned, but its generator "
-                f"{spec['generator']} takes no `out` folder to write partitions into"
-            )
-        generator(*inputs, out=out, **kwargs)
+        writer = _writer(spec)
+        if out is None:
+            raise CardError(f"card {spec['name']!r}: a partitioned size needs a folder to write")
+        writer(*inputs, out=out, **kwargs)
         return {}
     return _as_tables(spec, generator(*inputs, **kwargs))
+
+
+def _writer(spec: dict) -> Callable:
+    """The ``write_*`` twin of a card's ``make_*`` generator, for sizes built as partitions."""
+    module, _, name = spec["generator"].partition(":")
+    if not name.startswith("make_"):
+        raise CardError(f"card {spec['name']!r}: generator {spec['generator']} is not a make_*")
+    try:
+        return resolve(f"{module}:write_{name[len('make_') :]}")
+    except CardError:
+        raise CardError(
+            f"card {spec['name']!r} marks a size as partitioned, but {module} has no "
+            f"write_{name[len('make_') :]} to write partitions with"
+        ) from None
 
 
 def _as_tables(spec: dict, result: Any) -> dict[str, pd.DataFrame]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from healthlab._validation import age_grid, check_columns, check_frame, numeric
 from healthlab.allocation.equity import concentration_curve, gini, lorenz_curve
-from healthlab.demography._checks import age_grid, check_columns, check_frame, numeric
 from healthlab.errors import InvalidParameterError
 
 __all__ = [
@@ -37,7 +37,7 @@ def _axes(ax):
 
 def _pyramid_values(data, age, sex, value, share, name):
     check_frame(data, name)
-    check_columns(data, [age, sex, value], name)
+    check_columns(data, [age, sex, value], frame=name)
     numeric(data[value], f"{name}[{value!r}]")
     bad = sorted(set(data[sex].astype(str)) - {"F", "M"})
     if bad:

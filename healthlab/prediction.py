@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from healthlab.demography._checks import check_frame, numeric
+from healthlab._validation import check_frame, numeric
 from healthlab.errors import InvalidParameterError
 
 __all__ = [

@@ -127,3 +127,63 @@ def browser(tmp_path):
         return Page(dom.stdout, console, shot)
 
     return open_page
+
+
+def make_city(
+    n_people: int,
+    folder,
+    *,
+    n_systems: int = 4,
+    noise=None,
+    mess=False,
+    odd_codes: float = 0.0,
+    wrong_values: float = 0.0,
+    seed: int = 0,
+):
+    """A city's people, clinical records and hospital systems, written as SQLite into ``folder``.
+
+    Made with the synth generators (clean records unless ``mess``), the way the catalogue makes
+    them; ``paths`` are the written databases. ``odd_codes`` of the diagnoses get a code outside
+    the vocabulary (Q21.0) and ``wrong_values`` of the lab values are entered 100 times too
+    large, for the tests of what harmonisation reports.
+    """
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from healthlab.synth import (
+        make_clinical,
+        make_hospital_systems,
+        make_population,
+        system_paths,
+        write_hospital_systems,
+    )
+
+    people = make_population(n_people, provinces="Jiangxi", seed=seed)
+    clinical = make_clinical(people, mess=mess, seed=seed)
+    rng = np.random.default_rng(seed)
+    dx, obs = clinical["diagnoses"].copy(), clinical["observations"].copy()
+    dx["icd10"] = dx["icd10"].astype(object)
+    dx.loc[rng.random(len(dx)) < odd_codes, "icd10"] = "Q21.0"
+    wrong = rng.random(len(obs)) < wrong_values
+    obs.loc[wrong, "value"] = obs.loc[wrong, "value"] * 100
+    clinical = {**clinical, "diagnoses": dx, "observations": obs}
+    systems = make_hospital_systems(people, clinical, n_systems=n_systems, noise=noise, seed=seed)
+    paths = system_paths(write_hospital_systems(systems, folder))
+    return SimpleNamespace(
+        people=people,
+        clinical=clinical,
+        systems=systems,
+        paths=paths,
+        folder=paths[next(iter(paths))].parent,
+        truth=systems.truth,
+        encounter_truth=systems.encounter_truth,
+        noise=systems.noise,
+        codes=systems.codes,
+    )
+
+
+@pytest.fixture(scope="session")
+def city(tmp_path_factory):
+    """1,200 people of one province in four hospital systems (seed 5), shared by the tests."""
+    return make_city(1200, tmp_path_factory.mktemp("city"), seed=5)

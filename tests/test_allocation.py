@@ -387,8 +387,8 @@ def test_negative_binomial_forecast_covers_new_counts():
     )
     nb = forecast_rates(hist, fut, covariates=["year", "month"], family="negbin")
     po = forecast_rates(hist, fut, covariates=["year", "month"])
-    assert nb.attrs["alpha"] == pytest.approx(alpha, rel=0.5)
-    assert nb.attrs["coefficients"]["year"] == pytest.approx(0.03, abs=0.01)
+    assert nb.alpha == pytest.approx(alpha, rel=0.5) and po.alpha is None
+    assert nb.coefficients["year"] == pytest.approx(0.03, abs=0.01)
     assert ((nb["upper"] - nb["lower"]) > (po["upper"] - po["lower"])).all()
     truth = (
         0.01

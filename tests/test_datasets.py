@@ -29,7 +29,10 @@ def make_two(toy, *, seed=0, scale=None):
     factor = 2 if scale is None else len(scale)
     return {"left": toy[["toy_id"]], "right": toy.assign(double=toy["value"] * factor)}
 
-def make_parts(n_rows, *, seed=0, out=None):
+def make_parts(n_rows, *, seed=0):
+    raise AssertionError("a partitioned size is built by write_parts")
+
+def write_parts(n_rows, *, out, seed=0):
     for part in range(3):
         rng = np.random.default_rng([seed, part])
         frame = pd.DataFrame({"toy_id": np.arange(part, n_rows, 3), "value": 0.0})
@@ -219,7 +222,7 @@ def test_partitioned_size_is_read_through_duckdb(toy_cards):
     part.write_bytes(b"not parquet")
     rebuilt = datasets.load("toy_parts", size="small")
     assert rebuilt.relation("toy").aggregate("count(*)").fetchall()[0][0] == 90
-    with pytest.raises(CardError, match="takes no `out` folder"):
+    with pytest.raises(CardError, match="has no write_toy to write partitions"):
         datasets.load("toy_parts_unable", size="small")
 
 

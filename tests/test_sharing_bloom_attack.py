@@ -7,14 +7,12 @@ from healthlab.errors import InvalidParameterError
 from healthlab.sharing import attack_surnames
 from healthlab.sharing.bloom_attack import frequency_attack, public_surnames
 from healthlab.sharing.identifiers import read_identifiers
-from healthlab.synth.systems import write_hospital_systems
 
 
 @pytest.fixture(scope="module")
-def patients(tmp_path_factory):
-    ds = datasets.load("hospital_systems", size="tiny")
-    hs = write_hospital_systems(ds.tables, out=tmp_path_factory.mktemp("systems"))
-    ids = read_identifiers(hs.paths)
+def patients():
+    # The catalogue's dataset is read as it is: no folder of databases to manage.
+    ids = read_identifiers(datasets.load("hospital_systems", size="tiny"))
     return ids[ids["system"] != "zhongxin"]
 
 

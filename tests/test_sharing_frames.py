@@ -10,15 +10,13 @@ from healthlab.sharing import clerical_review, link_frames, linkage_quality
 from healthlab.sharing.identifiers import read_identifiers
 from healthlab.sharing.link import COMPARE, patient_frames
 from healthlab.synth.identities import make_identities
-from healthlab.synth.systems import write_hospital_systems
 
 
 @pytest.fixture(scope="module")
-def systems(tmp_path_factory):
+def systems():
     ds = datasets.load("hospital_systems", size="tiny")
-    hs = write_hospital_systems(ds.tables, out=tmp_path_factory.mktemp("systems"))
-    ids = read_identifiers(hs.paths)
-    return patient_frames(ids), hs.truth.astype({"local_id": str}), hs.noise
+    ids = read_identifiers(ds)
+    return patient_frames(ids), ds["truth"].astype({"local_id": str}), ds["noise"]
 
 
 @pytest.fixture(scope="module")

@@ -6,24 +6,26 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_city
 
 from healthlab.sharing import link_systems, read_fhir_bundle, to_fhir_bundle
-from healthlab.sharing.example import make_city_clinical, make_city_systems
 from healthlab.sharing.harmonise import harmonise
 from healthlab.sharing.omop import OMOP_TABLES, load_vocabulary
 from healthlab.sharing.spec import MappingError, load_mapping
+from healthlab.synth.systems._vocab import DIAGNOSES
 
 N = 1200
 
 
 @pytest.fixture(scope="module")
 def systems(tmp_path_factory):
-    return make_city_systems(N, n_systems=4, seed=5, out=tmp_path_factory.mktemp("sys"))
+    folder = tmp_path_factory.mktemp("sys")
+    return make_city(N, folder, n_systems=4, odd_codes=0.01, wrong_values=0.002, seed=5)
 
 
 @pytest.fixture(scope="module")
-def clinical():
-    return make_city_clinical(N, seed=5)
+def clinical(systems):
+    return systems.clinical
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +56,7 @@ def test_tables_and_counts(omop, systems, clinical):
 
 def test_visit_dates_and_kinds(omop, systems, clinical):
     v = _visits(omop, systems).merge(clinical["encounters"], on="encounter_id")
-    assert (v["visit_start_date"] == v["date"]).all()
+    assert (v["visit_start_date"] == v["admit_date"]).all()
     kind = v["encounter_type"].map({"inpatient": 9201, "outpatient": 9202, "emergency": 9203})
     assert (v["visit_concept_id"] == kind).all()
 
@@ -62,15 +64,21 @@ def test_visit_dates_and_kinds(omop, systems, clinical):
 def test_conditions_against_truth(omop, systems, clinical):
     c = omop.table("condition_occurrence")
     v = _visits(omop, systems)[["visit_occurrence_id", "encounter_id"]]
-    c = c.merge(v, on="visit_occurrence_id").merge(clinical["diagnoses"], on="encounter_id")
+    dx = clinical["diagnoses"]
+    one = dx[~dx.duplicated("encounter_id", keep=False)]  # encounters with one diagnosis
+    c = c.merge(v, on="visit_occurrence_id").merge(one, on="encounter_id")
     concept = load_vocabulary()["concept"].set_index("concept_id")["concept_code"]
     mapped = c["condition_concept_id"] != 0
-    assert (c.loc[mapped, "condition_concept_id"].map(concept)
-            == c.loc[mapped, "icd10"].str[:3]).all()  # fmt: skip
+    same = c["condition_concept_id"].map(concept) == c["icd10"].astype(str).str[:3]
+    # Free text one system writes for several codes (阿尔茨海默病: F00 or G30) maps to one.
+    texts = pd.Series([t for _, _, alias in DIAGNOSES.values() for t in alias.split("|")])
+    ambiguous = set(texts[texts.duplicated()])
+    assert (same | ~mapped | c["condition_source_value"].isin(ambiguous)).all()
     # Only the code outside the vocabulary stays unmapped, and every such row is reported.
     assert set(c.loc[~mapped, "icd10"].str[:3]) == {"Q21"}
     r = omop.report[omop.report["problem"] == "unmapped code"]
-    assert r["rows"].sum() == (~mapped).sum()
+    every = omop.table("condition_occurrence")
+    assert r["rows"].sum() == (every["condition_concept_id"] == 0).sum() > 0
     assert set(r["system"]) == set(systems.paths)
 
 
@@ -156,7 +164,7 @@ def test_unit_without_conversion(systems):
 def test_unconverted_unit_is_reported(systems):
     # Forgetting a conversion the data needs is not an error, but no value is left unchecked.
     spec = copy.deepcopy(load_mapping("zhongxin"))
-    spec["measurement"]["unit"]["convert"] = ["g/dL"]
+    spec["measurement"]["unit"]["convert"] = ["g/dL", "mL/min/1.73m2"]
     h = harmonise({"zhongxin": systems.paths["zhongxin"]}, mappings={"zhongxin": spec})
     r = h.report[h.report["problem"] == "unit without conversion"]
     assert len(r) > 0 and r["value"].str.startswith("mg/dL").all()

@@ -3,19 +3,19 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_city
 
 from healthlab.errors import InvalidParameterError
 from healthlab.sharing import link_systems, linkage_quality
 from healthlab.sharing.bloom import bloom_encode, dice, keyed_hash
 from healthlab.sharing.evaluate import clerical_review
-from healthlab.sharing.example import make_city_systems
 from healthlab.sharing.identifiers import read_identifiers
 from healthlab.sharing.linkage import deterministic_link, probabilistic_link
 
 
 @pytest.fixture(scope="module")
 def systems(tmp_path_factory):
-    return make_city_systems(1500, n_systems=4, seed=3, out=tmp_path_factory.mktemp("sys"))
+    return make_city(1500, tmp_path_factory.mktemp("sys"), n_systems=4, seed=3)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_probabilistic_beats_exact_key(probabilistic, systems, ids):
 
 
 def test_exact_key_perfect_without_noise(tmp_path):
-    hs = make_city_systems(400, noise=0, seed=1, out=tmp_path)
+    hs = make_city(400, tmp_path, noise=0, seed=1)
     q = linkage_quality(link_systems(hs.paths, method="deterministic"), hs.truth)
     assert q["f1"] == 1.0
 
@@ -125,7 +125,7 @@ def test_quality_counts():
 def test_errors(systems):
     with pytest.raises(InvalidParameterError, match="method"):
         link_systems(systems.paths, method="fuzzy")
-    with pytest.raises(InvalidParameterError, match="paths"):
+    with pytest.raises(InvalidParameterError, match="empty"):
         link_systems({})
     with pytest.raises(InvalidParameterError, match="two systems"):
         link_systems({"renmin": systems.paths["renmin"]})

@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from healthlab._blocks import BLOCK_SIZE
 from healthlab.datasets import Dataset
 from healthlab.errors import InvalidParameterError
 from healthlab.synth import _params as P
 from healthlab.synth import checks, make_clinical, make_population
-from healthlab.synth._blocks import BLOCK_SIZE
 from healthlab.synth._encounters import targets
+from healthlab.synth.clinical import write_clinical
 from healthlab.synth.population import write_population
 
 CONDITIONS = ["hypertension", "diabetes", "copd", "ihd", "stroke", "cancer", "ckd", "dementia"]
@@ -59,12 +60,13 @@ def test_same_seed_same_tables_and_split_equals_whole(small_split):
 
 def test_partitions_in_and_out_give_the_same_rows(tmp_path, small_split):
     people, whole = small_split
-    files = write_population(len(people), tmp_path / "pop", blocks_per_part=1, seed=3)
+    folder = write_population(len(people), tmp_path / "pop", blocks_per_part=1, seed=3)
+    files = sorted((folder / "population").glob("part-*.parquet"))
     dataset = Dataset("population", "custom", 3, {}, {}, partitions={"population": files})
     calls = []
-    result = make_clinical(dataset, out=tmp_path / "clin", seed=4,
-                           progress=lambda done, total: calls.append((done, total)))  # fmt: skip
-    assert result is None
+    result = write_clinical(dataset, tmp_path / "clin", seed=4,
+                            progress=lambda done, total: calls.append((done, total)))  # fmt: skip
+    assert result == tmp_path / "clin"
     assert calls[-1] == (len(people), len(people))
     for name, table in whole.items():
         parts = sorted((tmp_path / "clin" / name).glob("part-*.parquet"))

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from healthlab._blocks import BLOCK_SIZE
 from healthlab.demography import life_table
 from healthlab.errors import InvalidParameterError
 from healthlab.synth import _model as M
 from healthlab.synth import checks, make_population
-from healthlab.synth._blocks import BLOCK_SIZE
 from healthlab.synth._reference import china
 from healthlab.synth.population import write_population
 
@@ -38,7 +38,9 @@ def test_one_piece_equals_block_ranges():
 
 def test_written_partitions_equal_the_frame(tmp_path):
     n = BLOCK_SIZE + 10
-    files = write_population(n, tmp_path, blocks_per_part=1, seed=4)
+    folder = write_population(n, tmp_path, blocks_per_part=1, seed=4)
+    assert folder == tmp_path
+    files = sorted((folder / "population").glob("part-*.parquet"))
     assert len(files) == 2
     back = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
     pd.testing.assert_frame_equal(back, make_population(n, seed=4), check_categorical=False)
@@ -226,3 +228,12 @@ def test_roster_covers_the_eligible_and_records_its_errors(people):
         make_roster(people, coverage=1.5)
     with pytest.raises(InvalidParameterError, match="kind"):
         make_roster(people, kind="census")
+
+
+def test_a_size_that_cannot_fit_in_memory_is_refused_at_once():
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(InvalidParameterError, match="write_population"):
+        make_population(10**12, seed=0)
+    assert time.perf_counter() - start < 2  # refused before any row is drawn

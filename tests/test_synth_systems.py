@@ -13,10 +13,22 @@ from healthlab.synth.identities import make_identities
 from healthlab.synth.systems import (
     NOISE,
     PROFILES,
+    HospitalSystems,
     connect_duckdb,
-    make_hospital_system_tables,
     make_hospital_systems,
+    opened_systems,
+    system_paths,
+    write_hospital_systems,
 )
+
+
+def written(pop, clinical, folder, **options):
+    """make_hospital_systems, written to ``folder``: the result with its databases' paths."""
+    hs = make_hospital_systems(pop, clinical, **options)
+    where = write_hospital_systems(hs, folder)
+    assert where == folder
+    hs.paths, hs.folder = system_paths(where), where
+    return hs
 
 
 def small_clinical(n: int, seed: int = 1):
@@ -59,9 +71,7 @@ def data():
 @pytest.fixture(scope="module")
 def systems(data, tmp_path_factory):
     pop, clinical = data
-    return make_hospital_systems(
-        clinical, population=pop, seed=0, out=tmp_path_factory.mktemp("systems")
-    )
+    return written(pop, clinical, tmp_path_factory.mktemp("systems"), seed=0)
 
 
 def read_all(path) -> dict[str, pd.DataFrame]:
@@ -154,7 +164,7 @@ def _clean_vs_stored(systems, data, seed):
 def test_identifier_noise_rates_are_the_parameters(data, tmp_path):
     pop, clinical = data
     rates = dict.fromkeys(NOISE, 0.2)
-    hs = make_hospital_systems(clinical, population=pop, noise=rates, seed=2, out=tmp_path)
+    hs = written(pop, clinical, tmp_path, noise=rates, seed=2)
     both = _clean_vs_stored(hs, data, seed=2)
     n = len(both)
     missing_id = both["resident_id"].isna()
@@ -179,7 +189,7 @@ def test_identifier_noise_rates_are_the_parameters(data, tmp_path):
 
 def test_no_noise_keeps_identifiers_exact(data, tmp_path):
     pop, clinical = data
-    hs = make_hospital_systems(clinical, population=pop, noise=0, seed=2, out=tmp_path)
+    hs = written(pop, clinical, tmp_path, noise=0, seed=2)
     both = _clean_vs_stored(hs, data, seed=2)
     for col in ("name", "birth_date", "resident_id", "phone", "address"):
         clean = both[f"{col}_clean"] if col in ("name", "address") else both[f"{col}_true"]
@@ -232,12 +242,13 @@ def test_glucose_in_mg_per_dl_where_the_schema_says(systems, data):
 
 def test_same_seed_same_databases_and_tables_for_the_catalogue(data, systems, tmp_path):
     pop, clinical = data
-    again = make_hospital_systems(clinical, population=pop, seed=0, out=tmp_path)
+    again = written(pop, clinical, tmp_path, seed=0)
     for name in systems.paths:
         a, b = read_all(systems.paths[name]), read_all(again.paths[name])
         for t in a:
             pd.testing.assert_frame_equal(a[t], b[t])
-    tables = make_hospital_system_tables(pop, clinical, seed=0)
+    tables = make_hospital_systems(pop, clinical, seed=0)
+    assert isinstance(tables, HospitalSystems)
     stored = read_all(systems.paths["renmin"])["患者信息"]
     got = tables["renmin_patients"].sort_values("患者ID").reset_index(drop=True)
     assert got["姓名"].tolist() == stored.sort_values("患者ID")["姓名"].tolist()
@@ -247,49 +258,45 @@ def test_same_seed_same_databases_and_tables_for_the_catalogue(data, systems, tm
 def test_bad_parameters_are_refused(data):
     pop, clinical = data
     with pytest.raises(InvalidParameterError, match="n_systems"):
-        make_hospital_systems(clinical, population=pop, n_systems=9)
+        make_hospital_systems(pop, clinical, n_systems=9)
     with pytest.raises(InvalidParameterError, match="noise"):
-        make_hospital_systems(clinical, population=pop, noise={"typo": 0.1})
+        make_hospital_systems(pop, clinical, noise={"typo": 0.1})
     with pytest.raises(InvalidParameterError, match="date"):
         enc = clinical["encounters"].drop(columns="start_date")
-        make_hospital_systems({**clinical, "encounters": enc}, population=pop)
+        make_hospital_systems(pop, {**clinical, "encounters": enc})
     with pytest.raises(InvalidParameterError, match="population"):
-        make_hospital_systems(clinical)
+        make_hospital_systems(None, clinical)
 
 
 def test_one_to_four_systems(tmp_path):
     pop, clinical = small_clinical(300, seed=3)
-    four = make_hospital_systems(clinical, population=pop, n_systems=4, seed=1, out=tmp_path / "4")
+    four = written(pop, clinical, tmp_path / "4", n_systems=4, seed=1)
     assert list(four.paths) == ["renmin", "zhongxin", "xianyi", "shequ"]
     shequ = read_all(four.paths["shequ"])["hzxx"]
     assert shequ["hzid"].str.fullmatch(r"SQ-\d{6}").all()
-    one = make_hospital_systems(clinical, population=pop, n_systems=1, seed=1, out=tmp_path / "1")
+    one = written(pop, clinical, tmp_path / "1", n_systems=1, seed=1)
     assert len(one.truth) == clinical["encounters"]["person_id"].nunique()
     assert len(one.encounter_truth) == len(clinical["encounters"])
 
 
 def test_cached_tables_write_the_same_databases(data, systems, tmp_path):
-    from healthlab.synth.systems import write_hospital_systems
-
     pop, clinical = data
-    tables = make_hospital_system_tables(pop, clinical, seed=0)
-    again = write_hospital_systems(tables, out=tmp_path)
+    tables = dict(make_hospital_systems(pop, clinical, seed=0))  # as the catalogue caches them
+    again = system_paths(write_hospital_systems(tables, tmp_path))
     for name in systems.paths:
-        a, b = read_all(systems.paths[name]), read_all(again.paths[name])
+        a, b = read_all(systems.paths[name]), read_all(again[name])
         for t in a:
             pd.testing.assert_frame_equal(
                 a[t].sort_values(a[t].columns[0]).reset_index(drop=True),
                 b[t].sort_values(b[t].columns[0]).reset_index(drop=True),
             )
     with pytest.raises(InvalidParameterError, match="hospital_systems"):
-        write_hospital_systems({"truth": tables["truth"]})
+        write_hospital_systems({"truth": tables["truth"]}, tmp_path / "bad")
 
 
 def test_mistyped_ids_still_never_issued(data, tmp_path):
     pop, clinical = data
-    hs = make_hospital_systems(
-        clinical, population=pop, noise={"resident_id_typo": 0.5}, seed=4, out=tmp_path
-    )
+    hs = written(pop, clinical, tmp_path, noise={"resident_id_typo": 0.5}, seed=4)
     ids = pd.concat(
         read_all(path)[next(p for p in PROFILES if p["name"] == name)["tables"]["patients"][0]]
         .iloc[:, 4]
@@ -304,7 +311,7 @@ def test_systems_from_the_clinical_generator(tmp_path):
     clinical = pytest.importorskip("healthlab.synth.clinical")
     pop = population.make_population(1500, seed=2)
     records = clinical.make_clinical(pop, seed=2)
-    hs = make_hospital_systems(records, population=pop, seed=2, out=tmp_path)
+    hs = written(pop, records, tmp_path, seed=2)
     seen = records["encounters"]["person_id"].unique()
     assert set(hs.truth["person_id"]) == set(seen)
     assert len(hs.encounter_truth) == len(records["encounters"])
@@ -318,3 +325,23 @@ def test_systems_from_the_clinical_generator(tmp_path):
             stored = read_all(path)[table][column].dropna()
             known = codes[(codes["system"] == name) & (codes["column"] == column)]
             assert set(stored) <= set(known["local_value"]), (name, table)
+
+
+def test_a_missing_database_is_named_with_its_path(systems, tmp_path):
+    gone = tmp_path / "renmin.sqlite"
+    with pytest.raises(InvalidParameterError, match="renmin.sqlite"):
+        with opened_systems({"renmin": gone}):
+            pass
+    with pytest.raises(InvalidParameterError, match="no hospital system databases"):
+        system_paths(tmp_path)
+
+
+def test_in_memory_systems_open_in_a_folder_that_is_removed_after(data):
+    pop, clinical = data
+    hs = make_hospital_systems(pop, clinical, n_systems=2, seed=0)
+    with opened_systems(hs) as paths:
+        assert list(paths) == ["renmin", "zhongxin"]
+        folder = paths["renmin"].parent
+        assert folder.is_dir()
+    assert not folder.exists()
+    assert "HospitalSystems" in hs._repr_html_() and "renmin" in hs._repr_html_()

@@ -27,7 +27,7 @@ from healthlab.allocation.equity import (
     theil,
     theil_decomposition,
 )
-from healthlab.allocation.forecast import forecast_rates, forecast_sarimax
+from healthlab.allocation.forecast import RateForecast, forecast_rates, forecast_sarimax
 from healthlab.allocation.geo import EARTH_RADIUS_KM, haversine_km, travel_times
 from healthlab.allocation.optimise import Allocation, allocate_resources
 from healthlab.allocation.queueing import beds_needed, erlang_b, erlang_c, mmc, simulate_ward
@@ -36,6 +36,7 @@ __all__ = [
     "E2SFCA_STEPS",
     "EARTH_RADIUS_KM",
     "Allocation",
+    "RateForecast",
     "TheilDecomposition",
     "allocate_resources",
     "beds_needed",

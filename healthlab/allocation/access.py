@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from healthlab.demography._checks import check_columns, check_frame, numeric, positive
+from healthlab._validation import check_columns, check_frame, numeric, positive
 from healthlab.errors import InvalidParameterError
 
 __all__ = ["E2SFCA_STEPS", "e2sfca", "gaussian_decay", "step_decay", "two_step_fca"]
@@ -120,7 +120,7 @@ def two_step_fca(
         (cost, "cost", ["origin", "destination", "cost"]),
     ):
         check_frame(frame, name)
-        check_columns(frame, cols, name)
+        check_columns(frame, cols, frame=name)
     numeric(demand["population"], "demand['population']")
     numeric(supply["capacity"], "supply['capacity']")
     numeric(cost["cost"], "cost['cost']")

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from healthlab.demography._checks import numeric, same_length
+from healthlab._results import TableView
+from healthlab._validation import numeric, same_length
 from healthlab.errors import InvalidParameterError
 
 __all__ = [
@@ -163,7 +164,7 @@ def theil(values, weights=None) -> float:
 
 
 @dataclass(frozen=True)
-class TheilDecomposition:
+class TheilDecomposition(TableView):
     """Theil's T split into between-group and within-group parts.
 
     Attributes
@@ -188,6 +189,10 @@ class TheilDecomposition:
         return pd.DataFrame(
             {"component": ["between", "within", "total"], "value": values, "share": share}
         )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The same as :meth:`summary`: the parts and their shares of the total."""
+        return self.summary()
 
 
 def theil_decomposition(values, groups, weights=None) -> TheilDecomposition:

@@ -15,14 +15,55 @@ monthly) and returns forecasts with prediction intervals, optionally on the log 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from healthlab.demography._checks import check_columns, check_frame, numeric, positive, probability
+from healthlab._results import TableView
+from healthlab._validation import check_columns, check_frame, numeric, positive, probability
 from healthlab.errors import HealthlabError, InvalidParameterError
 
-__all__ = ["forecast_rates", "forecast_sarimax"]
+__all__ = ["RateForecast", "forecast_rates", "forecast_sarimax"]
+
+
+@dataclass(frozen=True)
+class RateForecast(TableView):
+    """Forecast counts from a count GLM with a population offset, and the fitted model.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The rows forecast, with ``expected``, ``mean_lower``, ``mean_upper``, ``lower``,
+        ``upper`` and ``rate`` (expected per person).
+    coefficients : dict
+        Term to coefficient (numeric covariates centred on their mean in the history, so the
+        intercept is the log rate there).
+    family : str
+        ``"poisson"`` or ``"negbin"``.
+    alpha : float or None
+        The negative binomial's overdispersion (None for Poisson).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = RateForecast(pd.DataFrame({"expected": [1.0]}), {"const": 0.0}, "poisson", None)
+    >>> f["expected"].tolist()
+    [1.0]
+    """
+
+    table: pd.DataFrame
+    coefficients: dict
+    family: str
+    alpha: float | None = None
+
+    def __getitem__(self, column: str) -> pd.Series:
+        """A column of :attr:`table` (``forecast["expected"]``)."""
+        return self.table[column]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The forecast rows."""
+        return self.table
 
 
 def _design(history: pd.DataFrame, future: pd.DataFrame, covariates: list) -> tuple:
@@ -60,7 +101,7 @@ def forecast_rates(
     covariates=(),
     family: str = "poisson",
     conf_level: float = 0.95,
-) -> pd.DataFrame:
+) -> RateForecast:
     """Fit a count GLM with a population offset and forecast counts with intervals.
 
     Parameters
@@ -80,11 +121,11 @@ def forecast_rates(
 
     Returns
     -------
-    pandas.DataFrame
-        ``future`` with ``expected``, ``mean_lower``, ``mean_upper``, ``lower``, ``upper`` and
-        ``rate`` (expected per person). ``attrs`` holds the coefficients (numeric covariates
-        are centred on their mean in ``history``, so the intercept is the log rate there) and,
-        for ``negbin``, ``alpha``.
+    RateForecast
+        ``table``: ``future`` with ``expected``, ``mean_lower``, ``mean_upper``, ``lower``,
+        ``upper`` and ``rate`` (expected per person); ``coefficients`` (numeric covariates
+        are centred on their mean in ``history``, so the intercept is the log rate there);
+        ``family``; for ``negbin``, ``alpha``.
 
     References
     ----------
@@ -108,8 +149,8 @@ def forecast_rates(
     check_frame(history, "history")
     check_frame(future, "future")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    check_columns(history, [count, population, *covariates], "history")
-    check_columns(future, [population, *covariates], "future")
+    check_columns(history, [count, population, *covariates], frame="history")
+    check_columns(future, [population, *covariates], frame="future")
     if family not in ("poisson", "negbin"):
         raise InvalidParameterError(f"family must be 'poisson' or 'negbin', got {family!r}")
     level = probability(conf_level, "conf_level")
@@ -164,8 +205,9 @@ def forecast_rates(
     out["lower"] = lower
     out["upper"] = upper
     out["rate"] = mean / pop_f
-    out.attrs.update(attrs)
-    return out
+    return RateForecast(
+        table=out, coefficients=attrs["coefficients"], family=family, alpha=attrs.get("alpha")
+    )
 
 
 def forecast_sarimax(

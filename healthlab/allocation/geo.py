@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from healthlab.demography._checks import check_frame, numeric, positive
+from healthlab._validation import check_frame, numeric, positive
 from healthlab.errors import InvalidParameterError
 
 __all__ = ["EARTH_RADIUS_KM", "haversine_km", "travel_times"]

@@ -24,15 +24,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from healthlab._results import TableView
+from healthlab._validation import check_columns, check_frame, numeric, positive
 from healthlab.allocation.equity import gini, theil
-from healthlab.demography._checks import check_columns, check_frame, numeric, positive
 from healthlab.errors import HealthlabError, InvalidParameterError
 
 __all__ = ["Allocation", "allocate_resources"]
 
 
 @dataclass(frozen=True)
-class Allocation:
+class Allocation(TableView):
     """An allocation of new resources.
 
     Attributes
@@ -55,6 +56,10 @@ class Allocation:
     summary: pd.DataFrame
     objective: str
     spend: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per resource: what was added, spent, and how need and equity changed."""
+        return self.summary
 
 
 def allocate_resources(
@@ -115,7 +120,7 @@ def allocate_resources(
     cols = ["region", "population"]
     for r in resources:
         cols += [r, f"{r}_need"]
-    check_columns(regions, cols, "regions")
+    check_columns(regions, cols, frame="regions")
     if regions["region"].duplicated().any():
         raise InvalidParameterError("regions['region'] repeats a region; give each once")
     if objective not in ("unmet", "equity"):

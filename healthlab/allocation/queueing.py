@@ -22,7 +22,7 @@ import random
 import numpy as np
 import pandas as pd
 
-from healthlab.demography._checks import numeric, positive, probability
+from healthlab._validation import numeric, positive, probability
 from healthlab.errors import InvalidParameterError
 
 __all__ = ["beds_needed", "erlang_b", "erlang_c", "mmc", "simulate_ward"]

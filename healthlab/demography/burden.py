@@ -5,6 +5,9 @@ Age-specific rates applied to a projected population give the future count of pa
 mean length of stay) and beds (bed-days / 365 / target occupancy). Holding the rates fixed
 isolates the effect of population aging; scenarios of the rates themselves can be passed as
 separate runs.
+
+Beds sized for a turn-away probability come from the Erlang model of
+:mod:`healthlab.allocation.queueing`: demography builds on allocation, never the reverse.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from healthlab.demography._checks import check_columns, check_frame, numeric, probability
+from healthlab._validation import check_columns, check_frame, numeric, probability
+from healthlab.allocation.queueing import beds_needed
 from healthlab.errors import InvalidParameterError
 
 __all__ = ["project_service_demand"]
@@ -72,10 +76,10 @@ def project_service_demand(
     1  2035        1000     155.0       125.0    1075.0         3.68
     """
     check_frame(projection, "projection")
-    check_columns(projection, ["year", "age", "population"], "projection")
+    check_columns(projection, ["year", "age", "population"], frame="projection")
     numeric(projection["population"], "projection['population']")
     check_frame(rates, "rates")
-    check_columns(rates, ["age"], "rates")
+    check_columns(rates, ["age"], frame="rates")
     occ = probability(occupancy, "occupancy", open_high=False)
     measures = [m for m in _MEASURES if m in rates.columns]
     if not measures:
@@ -92,10 +96,10 @@ def project_service_demand(
     by = [] if by is None else ([by] if isinstance(by, str) else list(by))
     if "scenario" in projection.columns and "scenario" not in by:
         by = ["scenario", *by]
-    check_columns(projection, by, "projection")
+    check_columns(projection, by, frame="projection", allow_empty=True)
     by_sex = "sex" in rates.columns
     if by_sex:
-        check_columns(projection, ["sex"], "projection")
+        check_columns(projection, ["sex"], frame="projection")
 
     frame = projection.copy()
     keys = ["sex"] if by_sex else []
@@ -135,8 +139,6 @@ def project_service_demand(
     if turn_away is not None:
         if "bed_days" not in cols:
             raise InvalidParameterError("turn_away needs rates['length_of_stay']")
-        from healthlab.allocation.queueing import beds_needed
-
         probability(turn_away, "turn_away")
         with np.errstate(divide="ignore", invalid="ignore"):
             stay = np.where(res["admissions"] > 0, res["bed_days"] / res["admissions"], 1.0)

@@ -17,7 +17,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from healthlab.demography._checks import check_columns, check_frame, numeric, probability
+from healthlab._validation import check_columns, check_frame, numeric, probability
 from healthlab.demography.lifetable import per_survivor, tail_sum
 from healthlab.errors import InvalidParameterError
 
@@ -80,8 +80,8 @@ def sullivan_hale(
     """
     check_frame(table, "table")
     check_frame(prevalence, "prevalence")
-    check_columns(table, ["age", "lx", "Lx"], "table")
-    check_columns(prevalence, ["age", "prevalence"], "prevalence")
+    check_columns(table, ["age", "lx", "Lx"], frame="table")
+    check_columns(prevalence, ["age", "prevalence"], frame="prevalence")
     level = probability(conf_level, "conf_level")
     ages = numeric(table["age"], "table['age']")
     p_ages = numeric(prevalence["age"], "prevalence['age']")

@@ -18,14 +18,15 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from healthlab.demography._checks import check_columns, check_frame, numeric, positive, probability
+from healthlab._results import TableView
+from healthlab._validation import check_columns, check_frame, numeric, positive, probability
 from healthlab.errors import InvalidParameterError
 
 __all__ = ["LeeCarter", "lee_carter"]
 
 
 @dataclass(frozen=True)
-class LeeCarter:
+class LeeCarter(TableView):
     """A fitted Lee-Carter model.
 
     Attributes
@@ -50,6 +51,17 @@ class LeeCarter:
     explained: float
     drift: float
     sigma: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """The fit in numbers: years, ages, variance explained, drift and sigma of ``kt``."""
+        span = f"{int(self.years[0])}-{int(self.years[-1])}"
+        ages = f"{int(self.ages[0])}-{int(self.ages[-1])}"
+        return pd.DataFrame(
+            {
+                "measure": ["years", "ages", "explained", "drift", "sigma"],
+                "value": [span, ages, self.explained, self.drift, self.sigma],
+            }
+        )
 
     def parameters(self) -> pd.DataFrame:
         """``age``, ``ax``, ``bx`` as a tidy frame."""
@@ -155,7 +167,7 @@ def lee_carter(rates: pd.DataFrame) -> LeeCarter:
     (1.0, [0.333, 0.333, 0.333])
     """
     check_frame(rates, "rates")
-    check_columns(rates, ["year", "age", "mx"], "rates")
+    check_columns(rates, ["year", "age", "mx"], frame="rates")
     m = numeric(rates["mx"], "rates['mx']")
     if (m <= 0).any():
         raise InvalidParameterError(

@@ -39,14 +39,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from healthlab.demography._checks import (
-    age_grid,
-    check_frame,
-    choice,
-    numeric,
-    positive,
-    probability,
-)
+from healthlab._validation import age_grid, check_frame, choice, numeric, positive, probability
 from healthlab.errors import InvalidParameterError
 
 __all__ = ["life_table"]
@@ -235,6 +228,14 @@ def life_table(
             raise InvalidParameterError(
                 f"data['exposure'] is 0 at ages {at}; every interval needs person-years at "
                 "risk (merge sparse ages into wider groups)"
+            )
+        if (deaths > exposure).any():
+            at = ages[deaths > exposure][:3].tolist()
+            raise InvalidParameterError(
+                f"data['deaths'] exceeds data['exposure'] at ages {at}: more deaths than "
+                "person-years lived. exposure must be person-years at risk (build it from "
+                "person rows with healthlab.demography.death_rates), and sparse ages merged "
+                "into wider groups"
             )
         mx = deaths / exposure
     elif "mx" in data.columns:

@@ -29,13 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from healthlab.demography._checks import (
-    age_grid,
-    check_columns,
-    check_frame,
-    numeric,
-    positive,
-)
+from healthlab._validation import age_grid, check_columns, check_frame, numeric, positive
 from healthlab.demography.lifetable import life_table
 from healthlab.errors import InvalidParameterError
 
@@ -177,7 +171,7 @@ def project_population(
     Name: population, dtype: float64
     """
     check_frame(base, "base")
-    check_columns(base, ["age", "sex", "population"], "base")
+    check_columns(base, ["age", "sex", "population"], frame="base")
     _check_sex(base, "base")
     numeric(base["population"], "base['population']")
     ages, widths = age_grid(np.unique(numeric(base["age"], "base['age']")), "base['age']")
@@ -188,15 +182,15 @@ def project_population(
             "the abridged grid (0, 1, 5, ...) cannot be moved one group a step"
         )
     check_frame(mortality, "mortality")
-    check_columns(mortality, ["age", "sex", "mx"], "mortality")
+    check_columns(mortality, ["age", "sex", "mx"], frame="mortality")
     _check_sex(mortality, "mortality")
     numeric(mortality["mx"], "mortality['mx']")
     check_frame(fertility, "fertility")
-    check_columns(fertility, ["age", "asfr"], "fertility")
+    check_columns(fertility, ["age", "asfr"], frame="fertility")
     numeric(fertility["asfr"], "fertility['asfr']")
     if migration is not None:
         check_frame(migration, "migration")
-        check_columns(migration, ["age", "sex", "net_migrants"], "migration")
+        check_columns(migration, ["age", "sex", "net_migrants"], frame="migration")
         _check_sex(migration, "migration")
         numeric(migration["net_migrants"], "migration['net_migrants']", allow_negative=True)
     for name, value in (("start_year", start_year), ("end_year", end_year)):

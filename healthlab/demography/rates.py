@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from healthlab.demography._checks import check_frame, numeric, positive
+from healthlab._validation import check_frame, numeric, positive
 from healthlab.errors import InvalidParameterError
 
 __all__ = ["age_counts", "age_prevalence", "death_rates", "fertility_schedule", "service_rates"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from healthlab.demography._checks import age_grid, check_frame, numeric
+from healthlab._validation import age_grid, check_frame, numeric
 from healthlab.errors import InvalidParameterError
 
 __all__ = ["reverse_survive"]

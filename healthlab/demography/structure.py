@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from healthlab.demography._checks import age_grid, check_columns, check_frame, numeric
+from healthlab._validation import age_grid, check_columns, check_frame, numeric
 from healthlab.errors import InvalidParameterError
 
 __all__ = ["dependency_ratios", "median_age"]
@@ -26,7 +26,7 @@ def _prepare(population: pd.DataFrame, by, value: str, bands=()) -> tuple[pd.Dat
     """
     check_frame(population, "population")
     by = [] if by is None else ([by] if isinstance(by, str) else list(by))
-    check_columns(population, ["age", value, *by], "population")
+    check_columns(population, ["age", value, *by], frame="population")
     numeric(population[value], f"population[{value!r}]")
     ages = np.unique(numeric(population["age"], "population['age']"))
     if not (len(ages) == 3 and ages[0] == 0 and set(bands) == set(ages[1:].tolist())):

@@ -10,7 +10,8 @@ access logs, high-risk rules, anomaly scores, review queues) and ``security`` (d
 grading under GB/T 39725-2020).
 """
 
-from healthlab.privacy.attack import linkage_attack
+from healthlab.privacy.attack import LinkageResult, linkage_attack
+from healthlab.privacy.audit import Anonymized, Audit
 from healthlab.privacy.auditing import (
     AccessAudit,
     ReviewQueue,
@@ -24,6 +25,7 @@ from healthlab.privacy.dp import (
     PrivacyBudget,
     PrivacyBudgetExceededError,
     PrivateTable,
+    Release,
     privacy_utility_curve,
 )
 from healthlab.privacy.generalize import anonymize, generalize, suppress
@@ -34,18 +36,32 @@ from healthlab.privacy.hierarchies import (
     prefix_hierarchy,
     region_hierarchy,
 )
-from healthlab.privacy.lattice import optimal_generalization
+from healthlab.privacy.lattice import SearchResult, optimal_generalization
 from healthlab.privacy.microaggregation import microaggregate
 from healthlab.privacy.mondrian import mondrian
-from healthlab.privacy.risk import risk_report
+from healthlab.privacy.risk import RiskReport, risk_report
 from healthlab.privacy.security import data_grading, security_guide
 from healthlab.privacy.synthesizers import synthesize
-from healthlab.privacy.synthetic_risk import inference_risk, linkability_risk, singling_out_risk
-from healthlab.privacy.utility import model_utility, statistic_error
+from healthlab.privacy.synthetic_risk import (
+    AttackResult,
+    inference_risk,
+    linkability_risk,
+    singling_out_risk,
+)
+from healthlab.privacy.utility import ModelUtility, StatisticError, model_utility, statistic_error
 
 __all__ = [
     "AccessAudit",
+    "Anonymized",
+    "AttackResult",
+    "Audit",
+    "LinkageResult",
+    "ModelUtility",
+    "Release",
     "ReviewQueue",
+    "RiskReport",
+    "SearchResult",
+    "StatisticError",
     "PrivacyBudget",
     "PrivacyBudgetExceededError",
     "PrivateTable",

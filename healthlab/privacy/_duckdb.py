@@ -14,7 +14,7 @@ import pandas as pd
 
 from healthlab.errors import InvalidParameterError
 from healthlab.privacy import diversity
-from healthlab.privacy._checks import check_roles, class_codes
+from healthlab.privacy._classes import check_roles, class_codes
 
 
 def is_relation(obj) -> bool:

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from healthlab._validation import check_columns, check_frame
 from healthlab.errors import InvalidParameterError
-from healthlab.privacy._checks import check_columns, check_frame, column_codes, combine_codes
+from healthlab.privacy._classes import column_codes, combine_codes
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,8 @@ def linkage_attack(
     >>> result.unique, result.correct
     (2, 2)
     """
-    check_frame(released, "released")
-    check_frame(roster, "roster")
+    check_frame(released, "released", allow_empty=True)
+    check_frame(roster, "roster", allow_empty=True)
     qis = check_columns(released, quasi_identifiers, "quasi_identifiers")
     check_columns(roster, qis, "quasi_identifiers (in roster)")
     if (released_id is None) != (roster_id is None):

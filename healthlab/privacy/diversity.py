@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from healthlab.privacy._checks import column_codes
+from healthlab.privacy._classes import column_codes
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,8 @@ import opendp.mod as dpmod
 import opendp.transformations as dpt
 import pandas as pd
 
+from healthlab._validation import check_columns, check_frame, fraction
 from healthlab.errors import InvalidParameterError, PrivacyBudgetExceededError
-from healthlab.privacy._checks import check_columns, check_fraction, check_frame
 
 
 def _positive(value, name: str) -> float:
@@ -176,7 +176,7 @@ class PrivateTable:
     """
 
     def __init__(self, df: pd.DataFrame, budget, *, unit: str | None = None, max_contributions=1):
-        check_frame(df)
+        check_frame(df, "df", allow_empty=True)
         dpmod.enable_features("contrib")  # OpenDP's measurements used here are in "contrib"
         self.budget = budget if isinstance(budget, PrivacyBudget) else PrivacyBudget(budget)
         if (
@@ -195,7 +195,7 @@ class PrivateTable:
         self.unit = unit
 
     def _release(self, query, make, d_type, values, epsilon, alpha, notes=""):
-        alpha = check_fraction(alpha, "alpha")
+        alpha = fraction(alpha, "alpha")
         scale = dpmod.binary_search_param(make, d_in=self.max_contributions, d_out=epsilon)
         meas = make(scale)
         spent = float(meas.map(self.max_contributions))
@@ -251,7 +251,7 @@ class PrivateTable:
         """
         lo, hi = self._bounds(bounds)
         half = _positive(epsilon, "epsilon") / 2
-        alpha = check_fraction(alpha, "alpha")
+        alpha = fraction(alpha, "alpha")
         self.budget.check(2 * half, f"mean of {column}")  # both parts, or neither
         total = self.sum(column, bounds=(lo, hi), epsilon=half, alpha=alpha / 2)
         n = self.count(epsilon=half, alpha=alpha / 2)

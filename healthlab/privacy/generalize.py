@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from healthlab._validation import check_columns, check_frame, check_k
 from healthlab.errors import InvalidParameterError
-from healthlab.privacy._checks import check_columns, check_frame, check_k, class_codes
+from healthlab.privacy._classes import class_codes
 from healthlab.privacy.audit import Anonymized, Audit, class_metrics, suppressed_by
 from healthlab.privacy.hierarchies import check_hierarchy
 
@@ -104,7 +105,7 @@ def _levels(hierarchies: Mapping, levels) -> dict:
 
 def _apply(df: pd.DataFrame, hierarchies: Mapping, levels: dict):
     """Generalise; return the table and the encodings used."""
-    check_frame(df)
+    check_frame(df, "df", allow_empty=True)
     check_columns(df, list(hierarchies), "hierarchies (keys)")
     out, encoded = df.copy(), {}
     for column, level in levels.items():
@@ -208,7 +209,7 @@ def suppress(df: pd.DataFrame, quasi_identifiers, k: int, *, by=None) -> Anonymi
     >>> result.n_suppressed, len(result.data)
     (1, 3)
     """
-    check_frame(df)
+    check_frame(df, "df", allow_empty=True)
     qis = check_columns(df, quasi_identifiers, "quasi_identifiers")
     k = check_k(k)
     if by is not None:
@@ -235,7 +236,7 @@ def anonymize(df: pd.DataFrame, hierarchies: Mapping, levels, k: int, *, by=None
     lv = _levels(hierarchies, levels)
     k = check_k(k)
     if by is not None:
-        check_columns(check_frame(df), by, "by")
+        check_columns(check_frame(df, "df", allow_empty=True), by, "by")
     out, encoded = _apply(df, hierarchies, lv)
     return _suppress(
         out,

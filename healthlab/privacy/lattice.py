@@ -39,14 +39,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from healthlab._validation import check_columns, check_frame, check_k, fraction
 from healthlab.errors import InvalidParameterError
-from healthlab.privacy._checks import (
-    check_columns,
-    check_fraction,
-    check_frame,
-    check_k,
-    combine_codes,
-)
+from healthlab.privacy._classes import combine_codes
 from healthlab.privacy.audit import Anonymized
 from healthlab.privacy.generalize import anonymize, encode
 
@@ -143,12 +138,12 @@ def optimal_generalization(
     >>> optimal_generalization(df, h, k=2, suppression_limit=0.2).levels
     {'age': 4, 'sex': 0}
     """
-    check_frame(df)
+    check_frame(df, "df", allow_empty=True)
     if not isinstance(hierarchies, Mapping) or not hierarchies:
         raise InvalidParameterError("hierarchies must be a non-empty dict: column -> hierarchy")
     qis = check_columns(df, list(hierarchies), "hierarchies (keys)")
     k = check_k(k)
-    limit = check_fraction(suppression_limit, "suppression_limit", low_open=False)
+    limit = fraction(suppression_limit, "suppression_limit", low_open=False)
     if metric not in METRICS:
         raise InvalidParameterError(f"metric must be one of {METRICS}, got {metric!r}")
     n, d = len(df), len(qis)

@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from healthlab._validation import check_columns, check_frame, check_k
 from healthlab.errors import InvalidParameterError
-from healthlab.privacy._checks import check_columns, check_frame, check_k
 from healthlab.privacy.audit import Anonymized, Audit, class_metrics
 
 METHODS = ("mdav", "sorted")
@@ -104,7 +104,7 @@ def microaggregate(df: pd.DataFrame, columns, k: int, *, method: str = "mdav") -
     >>> microaggregate(df, ["sbp"], k=3).data["sbp"].tolist()
     [112.0, 112.0, 112.0, 152.0, 152.0, 152.0]
     """
-    check_frame(df)
+    check_frame(df, "df", allow_empty=True)
     cols = check_columns(df, columns, "columns")
     k = check_k(k)
     if method not in METHODS:

@@ -20,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from healthlab._validation import check_columns, check_frame, check_k
 from healthlab.errors import InvalidParameterError
-from healthlab.privacy._checks import check_columns, check_frame, check_k, class_codes
+from healthlab.privacy._classes import class_codes
 from healthlab.privacy.audit import Anonymized, Audit, class_metrics
 from healthlab.privacy.generalize import encode
 
@@ -185,7 +186,7 @@ def mondrian(df: pd.DataFrame, quasi_identifiers, k: int, *, hierarchies=None) -
     >>> sorted(mondrian(df, ["age"], k=4).data["age"].unique().tolist())
     ['21-24', '50-53']
     """
-    check_frame(df)
+    check_frame(df, "df", allow_empty=True)
     qis = check_columns(df, quasi_identifiers, "quasi_identifiers")
     k = check_k(k)
     hierarchies = dict(hierarchies or {})

@@ -29,17 +29,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from healthlab._validation import check_columns, check_frame, fraction
 from healthlab.errors import InvalidParameterError
 from healthlab.privacy import diversity
-from healthlab.privacy._checks import (
-    check_columns,
-    check_fraction,
-    check_frame,
-    check_roles,
-    class_codes,
-    column_codes,
-    combine_codes,
-)
+from healthlab.privacy._classes import check_roles, class_codes, column_codes, combine_codes
 from healthlab.privacy._duckdb import check_relation_roles, is_relation, relation_counts
 
 #: Class sizes whose share of records the report gives ("records in classes below ...").
@@ -168,7 +161,7 @@ def _histogram(size: np.ndarray) -> pd.DataFrame:
 
 def _population_sizes(df, population, qis, classes, n_classes) -> np.ndarray:
     """Population count ``F`` of each sample class, matching values across both tables."""
-    check_frame(population, "population")
+    check_frame(population, "population", allow_empty=True)
     check_columns(population, qis, "quasi_identifiers (in population)")
     n = len(df)
     coded = []
@@ -248,7 +241,7 @@ def risk_report(
     >>> report.k, report.classes, report.l_distinct["dx"]
     (2, 2, 2)
     """
-    threshold = check_fraction(threshold, "threshold")
+    threshold = fraction(threshold, "threshold")
     if isinstance(c, bool) or not isinstance(c, numbers.Real) or not c > 0:
         raise InvalidParameterError(f"c must be a positive number, got {c!r}; c=2 is common")
     if is_relation(df):
@@ -307,7 +300,7 @@ def class_size(df: pd.DataFrame, quasi_identifiers) -> pd.Series:
     >>> class_size(pd.DataFrame({"sex": list("FFM")}), ["sex"]).tolist()
     [2, 2, 1]
     """
-    check_frame(df)
+    check_frame(df, "df", allow_empty=True)
     qis = check_columns(df, quasi_identifiers, "quasi_identifiers")
     classes, n_classes = class_codes(df, qis)
     size = np.bincount(classes, minlength=n_classes)

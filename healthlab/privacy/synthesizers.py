@@ -34,9 +34,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from healthlab._validation import check_frame, check_seed
 from healthlab.errors import InvalidParameterError
-from healthlab.privacy._checks import check_frame
-from healthlab.synth._blocks import check_seed
 
 __all__ = ["METHODS", "synthesize"]
 

@@ -26,9 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from healthlab._validation import check_columns, check_frame, check_seed
 from healthlab.errors import InvalidParameterError
-from healthlab.privacy._checks import check_columns, check_frame
-from healthlab.synth._blocks import check_seed
 
 _Z = 1.959963984540054  # 95%
 
@@ -109,7 +108,7 @@ def _result(name, n, main, control, base) -> AttackResult:
 
 def _check(original, synthetic, control, columns, n_attacks):
     for name, frame in (("original", original), ("synthetic", synthetic), ("control", control)):
-        check_frame(frame, name)
+        check_frame(frame, name, allow_empty=True)
         check_columns(frame, columns, f"columns (in {name})")
     if isinstance(n_attacks, bool) or not isinstance(n_attacks, int) or n_attacks < 1:
         raise InvalidParameterError(f"n_attacks must be a whole number >= 1, got {n_attacks!r}")

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from healthlab._results import TableView
+from healthlab._validation import check_columns, check_frame, check_seed, fraction
 from healthlab.errors import InvalidParameterError
-from healthlab.privacy._checks import check_columns, check_fraction, check_frame
-from healthlab.synth._blocks import check_seed
 
 
 @dataclass(frozen=True)
@@ -125,15 +125,15 @@ def model_utility(
     True
     """
     rng = np.random.default_rng(check_seed(seed))
-    check_frame(original, "original")
-    check_frame(released, "released")
+    check_frame(original, "original", allow_empty=True)
+    check_frame(released, "released", allow_empty=True)
     cols = check_columns(original, features, "features")
     check_columns(released, cols, "features (in released)")
     check_columns(original, [target], "target")
     check_columns(released, [target], "target (in released)")
     if target in cols:
         raise InvalidParameterError(f"target {target!r} is also a feature; remove it from features")
-    test_size = check_fraction(test_size, "test_size")
+    test_size = fraction(test_size, "test_size")
     if not released.index.isin(original.index).all():
         raise InvalidParameterError(
             "released has index labels not in original; keep the original's index when "
@@ -158,9 +158,35 @@ def model_utility(
     return ModelUtility(target, scores)
 
 
+@dataclass(frozen=True)
+class StatisticError(TableView):
+    """How far a released table moves a subgroup statistic from the original.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per subgroup: ``n_original``, ``n_released``, ``original``, ``released`` and
+        ``abs_error``.
+    mean_abs_error, max_abs_error : float
+        Over the subgroups.
+    """
+
+    table: pd.DataFrame
+    mean_abs_error: float
+    max_abs_error: float
+
+    def __getitem__(self, column: str) -> pd.Series:
+        """A column of :attr:`table` (``error["abs_error"]``)."""
+        return self.table[column]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The subgroups with their errors."""
+        return self.table
+
+
 def statistic_error(
     original: pd.DataFrame, released: pd.DataFrame, outcome: str, by
-) -> pd.DataFrame:
+) -> StatisticError:
     """Error of a subgroup statistic (prevalence of a 0/1 outcome, or a mean) in a release.
 
     Subgroups are those of the original table (for example province and age band), found for
@@ -169,9 +195,9 @@ def statistic_error(
 
     Returns
     -------
-    pandas.DataFrame
-        One row per subgroup: records in each table, the statistic in each, the absolute error.
-        ``attrs`` holds the mean and largest absolute error.
+    StatisticError
+        ``table``: one row per subgroup, records in each table, the statistic in each, the
+        absolute error; ``mean_abs_error`` and ``max_abs_error``.
 
     Examples
     --------
@@ -181,8 +207,8 @@ def statistic_error(
     >>> statistic_error(df, df.iloc[[0, 2, 3]], "ill", "prov")["abs_error"].tolist()
     [0.5, 0.0]
     """
-    check_frame(original, "original")
-    check_frame(released, "released")
+    check_frame(original, "original", allow_empty=True)
+    check_frame(released, "released", allow_empty=True)
     by = check_columns(original, by, "by")
     check_columns(original, [outcome], "outcome")
     check_columns(released, [outcome], "outcome (in released)")
@@ -206,6 +232,8 @@ def statistic_error(
         }
     )
     out["abs_error"] = (out["released"] - out["original"]).abs()
-    out.attrs["mean_abs_error"] = float(out["abs_error"].mean())
-    out.attrs["max_abs_error"] = float(out["abs_error"].max())
-    return out
+    return StatisticError(
+        table=out,
+        mean_abs_error=float(out["abs_error"].mean()),
+        max_abs_error=float(out["abs_error"].max()),
+    )

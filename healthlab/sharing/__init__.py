@@ -12,15 +12,17 @@ exchanged one patient at a time as FHIR R4B (:func:`to_fhir_bundle`,
 """
 
 from healthlab.sharing.bloom_attack import attack_surnames
-from healthlab.sharing.evaluate import clerical_review, linkage_quality
+from healthlab.sharing.evaluate import LinkageQuality, clerical_review, linkage_quality
 from healthlab.sharing.federated import compare_federated, federated_logistic, federated_summary
 from healthlab.sharing.fhir import read_fhir_bundle, to_fhir_bundle
 from healthlab.sharing.frames import LinkResult, link_frames
-from healthlab.sharing.harmonise import harmonise
+from healthlab.sharing.harmonise import Harmonised, harmonise
 from healthlab.sharing.link import link_systems
 
 __all__ = [
+    "Harmonised",
     "LinkResult",
+    "LinkageQuality",
     "attack_surnames",
     "clerical_review",
     "compare_federated",

@@ -2,18 +2,63 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 import pandas as pd
 
+from healthlab._results import TableView, fields_frame
 from healthlab.errors import InvalidParameterError
 
-__all__ = ["clerical_review", "linkage_quality"]
+__all__ = ["LinkageQuality", "clerical_review", "linkage_quality"]
 
 
 def _pairs_count(sizes: pd.Series) -> int:
     return int((sizes * (sizes - 1) // 2).sum())
 
 
-def linkage_quality(clusters: pd.DataFrame, truth: pd.DataFrame) -> dict:
+@dataclass(frozen=True)
+class LinkageQuality(TableView):
+    """Pairwise quality of a linkage against the truth.
+
+    Attributes
+    ----------
+    precision, recall, f1 : float
+        Of the record pairs put in one cluster, the share that are one person; of the pairs
+        that are one person, the share put in one cluster; their harmonic mean.
+    true_pairs, predicted_pairs, correct_pairs, records, clusters, people : int
+        The counts behind them.
+
+    Examples
+    --------
+    >>> q = LinkageQuality(1.0, 0.5, 2 / 3, 2, 1, 1, 3, 2, 2)
+    >>> q.recall, q["recall"]
+    (0.5, 0.5)
+    """
+
+    precision: float
+    recall: float
+    f1: float
+    true_pairs: int
+    predicted_pairs: int
+    correct_pairs: int
+    records: int
+    clusters: int
+    people: int
+
+    def __getitem__(self, name: str):
+        """A measure by name (``q["f1"]`` is ``q.f1``)."""
+        if name not in {f.name for f in fields(self)}:
+            raise KeyError(
+                f"no measure {name!r}; the measures are {[f.name for f in fields(self)]}"
+            )
+        return getattr(self, name)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per measure."""
+        return fields_frame(self, [f.name for f in fields(self)])
+
+
+def linkage_quality(clusters: pd.DataFrame, truth: pd.DataFrame) -> LinkageQuality:
     """Pairwise precision, recall and F1 of a clustering against the truth.
 
     A pair of records is *predicted* when both are in one cluster and *true* when both are
@@ -29,7 +74,7 @@ def linkage_quality(clusters: pd.DataFrame, truth: pd.DataFrame) -> dict:
 
     Returns
     -------
-    dict
+    LinkageQuality
         ``precision``, ``recall``, ``f1``, ``true_pairs``, ``predicted_pairs``,
         ``correct_pairs``, ``records``, ``clusters``, ``people``.
 
@@ -40,7 +85,7 @@ def linkage_quality(clusters: pd.DataFrame, truth: pd.DataFrame) -> dict:
     ...                       "person_id": [1, 1, 2]})
     >>> found = truth.assign(cluster_id=[0, 0, 0]).drop(columns="person_id")
     >>> q = linkage_quality(found, truth)
-    >>> q["recall"], q["precision"]
+    >>> q.recall, q.precision
     (1.0, 0.3333333333333333)
     """
     clusters = getattr(clusters, "clusters", clusters)
@@ -66,10 +111,17 @@ def linkage_quality(clusters: pd.DataFrame, truth: pd.DataFrame) -> dict:
     precision = correct / predicted if predicted else 1.0
     recall = correct / true if true else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": true,
-            "predicted_pairs": predicted, "correct_pairs": correct, "records": len(both),
-            "clusters": both["cluster_id"].nunique(),
-            "people": both["person_id"].nunique()}  # fmt: skip
+    return LinkageQuality(
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        true_pairs=true,
+        predicted_pairs=predicted,
+        correct_pairs=correct,
+        records=len(both),
+        clusters=int(both["cluster_id"].nunique()),
+        people=int(both["person_id"].nunique()),
+    )
 
 
 def clerical_review(

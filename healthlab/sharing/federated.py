@@ -22,8 +22,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from healthlab._validation import check_seed
 from healthlab.errors import InvalidParameterError
-from healthlab.synth._blocks import check_seed
 
 __all__ = ["compare_federated", "federated_logistic", "federated_summary"]
 

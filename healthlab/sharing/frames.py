@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from healthlab._validation import check_seed
 from healthlab.errors import InvalidParameterError
 from healthlab.sharing.blocking import choose_blocking
 from healthlab.sharing.compare import Compared, comparisons, parse_compare, prepare, sql_columns
-from healthlab.synth._blocks import check_seed
 
 __all__ = ["MEMORY_LIMIT", "METHODS", "LinkResult", "link_frames"]
 

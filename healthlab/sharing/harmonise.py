@@ -42,9 +42,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from healthlab._results import TableView
 from healthlab.errors import InvalidParameterError
 from healthlab.sharing.omop import EHR, OMOP_TABLES, create_tables, load_vocabulary
 from healthlab.sharing.spec import check_mapping, field, load_mapping, read_table
+from healthlab.synth.systems import opened_systems
 
 __all__ = ["Harmonised", "harmonise"]
 
@@ -52,7 +54,7 @@ _VISIT = {"IP": 9201, "OP": 9202, "ER": 9203}
 
 
 @dataclass
-class Harmonised:
+class Harmonised(TableView):
     """OMOP tables in DuckDB and what harmonisation could not map.
 
     Attributes
@@ -72,6 +74,16 @@ class Harmonised:
     def table(self, name: str) -> pd.DataFrame:
         """One OMOP table as a DataFrame."""
         return self.connection.table(name).df()
+
+    def to_frame(self) -> pd.DataFrame:
+        """Rows of each OMOP table, and the source rows the report lists as not mapped."""
+        tables = ["person", "visit_occurrence", "condition_occurrence", "measurement"]
+        rows = [
+            {"table": t, "rows": self.connection.sql(f"select count(*) from {t}").fetchone()[0]}
+            for t in tables
+        ]
+        rows.append({"table": "not mapped (see .report)", "rows": int(self.report["rows"].sum())})
+        return pd.DataFrame(rows)
 
 
 def _register(con, name: str, frame: pd.DataFrame) -> None:
@@ -114,14 +126,16 @@ def _read_system(con, system: str, path, spec: dict):
     return maps, meta
 
 
-def harmonise(paths: dict, *, mappings: dict | None = None, links: pd.DataFrame | None = None,
+def harmonise(systems, *, mappings: dict | None = None, links: pd.DataFrame | None = None,
               database=None) -> Harmonised:  # fmt: skip
     """Map every system's database into OMOP CDM tables in DuckDB, reporting what does not map.
 
     Parameters
     ----------
-    paths : dict
-        System name to the path of its SQLite database.
+    systems : HospitalSystems, Dataset, folder or dict
+        The hospital systems: :func:`healthlab.synth.make_hospital_systems` (or the catalogue's
+        ``hospital_systems`` dataset), a folder :func:`healthlab.synth.write_hospital_systems`
+        wrote, or a dict of system name to the path of its SQLite database.
     mappings : dict, optional
         System name to its mapping (shipped name, YAML path or dict); by default the shipped
         mapping named like the system.
@@ -145,13 +159,19 @@ def harmonise(paths: dict, *, mappings: dict | None = None, links: pd.DataFrame 
 
     Examples
     --------
-    >>> from healthlab.sharing.example import make_city_systems
-    >>> h = harmonise(make_city_systems(200, seed=0).paths)
-    >>> h.connection.sql("select count(*) from person").fetchall()[0][0] > 200
+    >>> from healthlab.synth import make_population, make_clinical, make_hospital_systems
+    >>> people = make_population(200, seed=0)
+    >>> h = harmonise(make_hospital_systems(people, make_clinical(people, seed=0), seed=0))
+    >>> h.connection.sql("select count(*) from person").fetchall()[0][0] > 100
     True
-    >>> sorted(h.report["problem"].unique())[:2]
-    ['impossible value', 'unmapped code']
+    >>> list(h.report.columns)
+    ['system', 'table', 'column', 'problem', 'value', 'rows']
     """
+    with opened_systems(systems) as paths:
+        return _harmonise(paths, mappings, links, database)
+
+
+def _harmonise(paths, mappings, links, database) -> Harmonised:
     import duckdb
 
     if not isinstance(paths, dict) or not paths:

@@ -28,7 +28,6 @@ from functools import cache
 
 import pandas as pd
 
-from healthlab.errors import InvalidParameterError
 from healthlab.sharing.spec import MappingError, check_mapping, field, load_mapping, read_table
 
 __all__ = ["IDENTIFIER_COLUMNS", "read_identifiers", "standardise_identifiers"]
@@ -147,13 +146,14 @@ def standardise_identifiers(raw: pd.DataFrame, spec: dict, system: str) -> pd.Da
     return out[IDENTIFIER_COLUMNS].reset_index(drop=True)
 
 
-def read_identifiers(paths: dict, mappings: dict | None = None) -> pd.DataFrame:
+def read_identifiers(systems, mappings: dict | None = None) -> pd.DataFrame:
     """Read and standardise the patient identifiers of every system.
 
     Parameters
     ----------
-    paths : dict
-        System name to its SQLite database.
+    systems : HospitalSystems, Dataset, folder or dict
+        The hospital systems (as :func:`healthlab.sharing.link_systems` takes them), or a
+        dict of system name to its SQLite database.
     mappings : dict, optional
         System name to its mapping (a shipped name, a YAML path or a dict); by default the
         shipped mapping of the same name.
@@ -165,15 +165,19 @@ def read_identifiers(paths: dict, mappings: dict | None = None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from healthlab.sharing.example import make_city_systems
-    >>> ids = read_identifiers(make_city_systems(100, seed=0).paths)
+    >>> from healthlab.synth import make_population, make_clinical, make_hospital_systems
+    >>> people = make_population(300, seed=0)
+    >>> ids = read_identifiers(make_hospital_systems(people, make_clinical(people, seed=0)))
     >>> ids["system"].unique().tolist()
     ['renmin', 'zhongxin', 'xianyi']
     """
-    if not isinstance(paths, dict) or not paths:
-        raise InvalidParameterError(
-            f"paths must be a non-empty dict from system name to database path, got {paths!r}"
-        )
+    from healthlab.synth.systems import opened_systems
+
+    with opened_systems(systems) as paths:
+        return _read_identifiers(paths, mappings)
+
+
+def _read_identifiers(paths: dict, mappings) -> pd.DataFrame:
     frames = []
     for system, path in paths.items():  # one pass per system, a handful
         spec = load_mapping((mappings or {}).get(system, system))

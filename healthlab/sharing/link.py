@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from healthlab._validation import check_seed
 from healthlab.errors import InvalidParameterError
 from healthlab.sharing.frames import METHODS
-from healthlab.synth._blocks import check_seed
+from healthlab.synth.systems import opened_systems
 
 __all__ = ["COMPARE", "link_systems", "patient_frames"]
 
@@ -16,7 +17,7 @@ COMPARE = {"name": "name", "birth_date": "date", "sex": "exact", "resident_id": 
 
 
 def link_systems(
-    paths: dict,
+    systems,
     *,
     method: str = "probabilistic",
     mappings: dict | None = None,
@@ -35,8 +36,10 @@ def link_systems(
 
     Parameters
     ----------
-    paths : dict
-        System name to the path of its SQLite database (``make_hospital_systems(...).paths``).
+    systems : HospitalSystems, Dataset, folder or dict
+        The hospital systems: :func:`healthlab.synth.make_hospital_systems` (or the catalogue's
+        ``hospital_systems`` dataset), a folder :func:`healthlab.synth.write_hospital_systems`
+        wrote, or a dict of system name to the path of its SQLite database.
     method : {"probabilistic", "deterministic", "bloom"}
         How to link (see :mod:`healthlab.sharing.frames`).
     mappings : dict, optional
@@ -62,9 +65,10 @@ def link_systems(
 
     Examples
     --------
-    >>> from healthlab.sharing.example import make_city_systems
-    >>> hs = make_city_systems(300, seed=0)
-    >>> links = link_systems(hs.paths, method="deterministic")
+    >>> from healthlab.synth import make_population, make_clinical, make_hospital_systems
+    >>> people = make_population(300, seed=0)
+    >>> hs = make_hospital_systems(people, make_clinical(people, seed=0), seed=0)
+    >>> links = link_systems(hs, method="deterministic")
     >>> list(links.columns), len(links) == len(hs.truth)
     (['system', 'local_id', 'cluster_id'], True)
     """
@@ -74,10 +78,11 @@ def link_systems(
     seed = check_seed(seed)
     if method not in METHODS:
         raise InvalidParameterError(f"method must be one of {list(METHODS)}, got {method!r}")
-    ids = read_identifiers(paths, mappings)
-    systems = list(dict.fromkeys(ids["system"]))
-    if len(systems) < 2:
-        raise InvalidParameterError(f"linkage needs records of two systems or more, got {systems}")
+    with opened_systems(systems) as paths:
+        ids = read_identifiers(paths, mappings)
+    names = list(dict.fromkeys(ids["system"]))
+    if len(names) < 2:
+        raise InvalidParameterError(f"linkage needs records of two systems or more, got {names}")
     frames = patient_frames(ids)
     del ids
     out = link_frames(frames, id_column="local_id", compare=COMPARE, method=method,

@@ -66,9 +66,10 @@ def probabilistic_link(ids: pd.DataFrame, *, threshold: float = 0.9, max_pairs: 
 
     Examples
     --------
-    >>> from healthlab.sharing.example import make_city_systems
+    >>> from healthlab.synth import make_population, make_clinical, make_hospital_systems
     >>> from healthlab.sharing.identifiers import read_identifiers
-    >>> ids = read_identifiers(make_city_systems(300, seed=0).paths)
+    >>> people = make_population(300, seed=0)
+    >>> ids = read_identifiers(make_hospital_systems(people, make_clinical(people, seed=0)))
     >>> clusters, pairs, model = probabilistic_link(ids, seed=0)
     >>> len(clusters) == len(ids), bool(pairs["match_probability"].max() > 0.99)
     (True, True)
@@ -96,9 +97,10 @@ def deterministic_link(ids: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from healthlab.sharing.example import make_city_systems
+    >>> from healthlab.synth import make_population, make_clinical, make_hospital_systems
     >>> from healthlab.sharing.identifiers import read_identifiers
-    >>> ids = read_identifiers(make_city_systems(200, seed=0).paths)
+    >>> people = make_population(200, seed=0)
+    >>> ids = read_identifiers(make_hospital_systems(people, make_clinical(people, seed=0)))
     >>> out = deterministic_link(ids)
     >>> len(out) == len(ids)
     True

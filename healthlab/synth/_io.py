@@ -37,3 +37,27 @@ def check_block_range(value, n_blocks: int) -> tuple[int, int]:
             f"(the number of blocks), got {value!r}"
         )
     return int(value[0]), int(value[1])
+
+
+def memory_bytes() -> int:
+    """This machine's physical memory in bytes (0 when the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX
+        return 0
+
+
+def check_fits(n_rows: int, bytes_per_row: int, what: str, partitioned: str) -> None:
+    """Refuse at once to build in memory what cannot fit there, pointing at ``partitioned``.
+
+    ``bytes_per_row`` is the peak while the rows are made, not the size of the result.
+    """
+    from healthlab.errors import InvalidParameterError
+
+    need, have = n_rows * bytes_per_row, memory_bytes()
+    if have and need > have:
+        raise InvalidParameterError(
+            f"{what} of {n_rows:,} rows would need about {need / 1e9:,.0f} GB of memory at "
+            f"once, more than this machine's {have / 1e9:,.0f} GB. Build it in partitions "
+            f"instead: {partitioned}"
+        )

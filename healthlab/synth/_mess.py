@@ -10,26 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from healthlab.errors import InvalidParameterError
+from healthlab._validation import rates
 from healthlab.synth import _params as P
 
 
 def check_mess(mess) -> dict[str, float]:
-    """Rates from ``mess``: True (the defaults), False (none) or a dict overriding some."""
-    if mess is True:
-        return dict(P.MESS)
-    if mess is False or mess is None:
-        return dict.fromkeys(P.MESS, 0.0)
-    if isinstance(mess, dict):
-        unknown = set(mess) - set(P.MESS)
-        bad = {k: v for k, v in mess.items() if not isinstance(v, int | float) or not 0 <= v <= 1}
-        if unknown or bad:
-            raise InvalidParameterError(
-                f"mess must be True, False or a dict of rates in [0, 1] with keys from "
-                f"{sorted(P.MESS)}; got unknown keys {sorted(unknown)} and bad rates {bad}"
-            )
-        return {**P.MESS, **{k: float(v) for k, v in mess.items()}}
-    raise InvalidParameterError(f"mess must be True, False or a dict of rates, got {mess!r}")
+    """Rates from ``mess``: True or None (the defaults), False or 0 (none), or a dict of some."""
+    return rates(mess, "mess", P.MESS)
 
 
 def _miscode(dates: pd.Series, pick: np.ndarray) -> pd.Series:

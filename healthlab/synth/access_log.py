@@ -32,9 +32,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from healthlab._blocks import block_rng
+from healthlab._validation import check_seed
 from healthlab.errors import InvalidParameterError
 from healthlab.synth import access_misuse as _mis
-from healthlab.synth._blocks import block_rng, check_seed
 from healthlab.synth.access_staff import (
     LEAVER_SHARE,
     PROMINENT_SHARE,

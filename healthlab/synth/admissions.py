@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from healthlab._validation import check_seed
 from healthlab.errors import InvalidParameterError
-from healthlab.synth._blocks import check_seed
 from healthlab.synth._reference import ADMISSIONS_MILLION, china, load_provinces
 from healthlab.synth.facilities import _bed_index
 

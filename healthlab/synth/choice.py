@@ -28,8 +28,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from healthlab._blocks import blocks
+from healthlab._validation import check_seed
 from healthlab.errors import InvalidParameterError
-from healthlab.synth._blocks import blocks, check_seed
 from healthlab.synth._reference import LEVELS, load_provinces
 
 __all__ = [

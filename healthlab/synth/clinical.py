@@ -45,18 +45,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from healthlab._blocks import BLOCK_SIZE, block_rng
+from healthlab._validation import check_seed
 from healthlab.errors import InvalidParameterError
 from healthlab.synth import _encounters as E
 from healthlab.synth import _mess
 from healthlab.synth import _model as M
 from healthlab.synth import _params as P
 from healthlab.synth import _records as R
-from healthlab.synth._blocks import BLOCK_SIZE, block_rng, check_seed
 from healthlab.synth._io import write_part
 from healthlab.synth.checks import _year
 from healthlab.synth.population import _district_labels
 
-__all__ = ["TABLES", "make_clinical"]
+__all__ = ["TABLES", "make_clinical", "write_clinical"]
 
 #: The tables make_clinical returns.
 TABLES = ("encounters", "diagnoses", "medications", "observations", "outcomes", "person_years",
@@ -450,3 +451,32 @@ def _count(population, first) -> int:
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+def write_clinical(population, out, **options) -> Path:
+    """Write the records of :func:`make_clinical` as Parquet partitions under ``out``.
+
+    Each table goes to ``out/<table>/part-*.parquet``, one part per block of people, so memory
+    stays bounded at any size; the rows are those :func:`make_clinical` returns for the same
+    arguments. ``options`` are :func:`make_clinical`'s keywords (``seed`` among them).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder ``out``.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> from healthlab.synth import make_population
+    >>> from healthlab.synth.clinical import write_clinical
+    >>> people = make_population(500, seed=1)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     folder = write_clinical(people, d, seed=1)
+    ...     len(pd.read_parquet(folder / "encounters")) > 0
+    True
+    """
+    if out is None:
+        raise InvalidParameterError("out must be a folder to write the partitions into")
+    make_clinical(population, out=out, **options)
+    return Path(out)

@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
+from healthlab._validation import check_seed
 from healthlab.errors import InvalidParameterError
-from healthlab.synth._blocks import check_seed
 from healthlab.synth._reference import (
     LEVELS,
     URBAN_RURAL_2020,

@@ -31,8 +31,9 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from healthlab._blocks import blocks
+from healthlab._validation import check_seed
 from healthlab.errors import InvalidParameterError
-from healthlab.synth._blocks import blocks, check_seed
 from healthlab.synth._reference import load_provinces
 
 __all__ = [

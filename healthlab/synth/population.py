@@ -26,7 +26,7 @@ The generative model, person by person (all of it vectorised over a block of peo
    person's relative risk from conditions and smoking and rescaled so the mean of each
    age-sex cell of a block is unchanged. The death date is uniform in the year.
 
-Randomness is drawn per fixed block of 65,536 people (:mod:`healthlab.synth._blocks`), so any
+Randomness is drawn per fixed block of 65,536 people (:mod:`healthlab._blocks`), so any
 split of the blocks across workers gives the same rows.
 """
 
@@ -34,17 +34,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from healthlab._blocks import BLOCK_SIZE, block_rng
+from healthlab._validation import check_seed
 from healthlab.errors import InvalidParameterError
 from healthlab.synth import _model as M
 from healthlab.synth import _params as P
-from healthlab.synth._blocks import BLOCK_SIZE, block_rng, check_seed
-from healthlab.synth._io import check_block_range, write_part
+from healthlab.synth._io import check_block_range, check_fits, write_part
 
 __all__ = ["make_population", "write_population"]
+
+#: Peak memory per person while a population is made in memory (measured: the result holds
+#: about 65 bytes a person; the draws and the frame being built hold several times that).
+_PEAK_BYTES = 400
+_PARTITIONED = (
+    "healthlab.synth.write_population(n_people, out) writes Parquet partitions of about a "
+    "million people each; `healthlab data build population --size large` builds the "
+    "catalogue's partitioned size"
+)
 
 #: Uniform and normal draws per person (the benchmark's floor counts these).
 N_UNIFORM = 18
@@ -324,10 +335,9 @@ def make_population(
     year: int = 2020,
     provinces=None,
     blocks: tuple[int, int] | None = None,
-    out=None,
     progress: Callable[[int, int], None] | None = None,
     seed: int = 0,
-) -> pd.DataFrame | None:
+) -> pd.DataFrame:
     """Make a synthetic population of China alive on 1 January of ``year``.
 
     Each row is a synthetic person (see the module docstring for the generative model, and
@@ -348,9 +358,6 @@ def make_population(
         ``(first, last)``: make only the people of blocks ``first`` to ``last - 1`` (65,536
         people a block) of the population of ``n_people``; concatenating the ranges gives the
         whole population, so several workers can share the work.
-    out : str or pathlib.Path, optional
-        A folder: write the population there as Parquet partitions instead of returning it
-        (see :func:`write_population`; the catalogue's partitioned ``large`` size uses this).
     progress : callable, optional
         Called as ``progress(people_done, people_total)`` after each block.
     seed : int, default 0
@@ -358,8 +365,8 @@ def make_population(
 
     Returns
     -------
-    pandas.DataFrame or None
-        None when ``out`` is given; else one row per person: ``person_id`` (1, 2, ...; an
+    pandas.DataFrame
+        One row per person: ``person_id`` (1, 2, ...; an
         integer, never a resident identity number), ``sex`` (F/M), ``age`` (completed years
         on 1 January), ``birth_date``,
         ``province``, ``province_code`` (GB/T 2260), ``district`` (synthetic county-level area,
@@ -389,14 +396,10 @@ def make_population(
     True
     """
     n_people, year, provinces, seed = _check(n_people, year, provinces, seed)
-    if out is not None:
-        if blocks is not None:
-            raise InvalidParameterError("pass either blocks= or out=, not both")
-        write_population(n_people, out, year=year, provinces=provinces, progress=progress,
-                         seed=seed)  # fmt: skip
-        return None
     n_blocks = -(-n_people // BLOCK_SIZE)
     first, last = check_block_range(blocks, n_blocks)
+    rows = min(last * BLOCK_SIZE, n_people) - first * BLOCK_SIZE
+    check_fits(rows, _PEAK_BYTES, "a population", _PARTITIONED)
     parts = []
     for b in range(first, last):  # blocks of 65,536 people, not people
         n = min(BLOCK_SIZE, n_people - b * BLOCK_SIZE)
@@ -415,7 +418,7 @@ def write_population(
     blocks_per_part: int = 16,
     progress: Callable[[int, int], None] | None = None,
     seed: int = 0,
-) -> list:
+) -> Path:
     """Write the population of :func:`make_population` as Parquet partitions under ``out``.
 
     Files are ``out/population/part-00000.parquet`` and on, each holding ``blocks_per_part``
@@ -424,16 +427,16 @@ def write_population(
 
     Returns
     -------
-    list of pathlib.Path
-        The partition files, in order.
+    pathlib.Path
+        The folder ``out``; the partitions are ``out/population/part-*.parquet``, in order.
 
     Examples
     --------
     >>> import tempfile, pandas as pd
-    >>> from healthlab.synth.population import write_population, make_population
+    >>> from healthlab.synth.population import write_population
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     files = write_population(1000, d, seed=2)
-    ...     pd.read_parquet(files[0]).shape[0]
+    ...     folder = write_population(1000, d, seed=2)
+    ...     pd.read_parquet(folder / "population").shape[0]
     1000
     """
     n_people, year, provinces, seed = _check(n_people, year, provinces, seed)
@@ -450,4 +453,4 @@ def write_population(
         files.append(write_part(frame, out, "population", part))
         if progress is not None:
             progress(min(last * BLOCK_SIZE, n_people), n_people)
-    return files
+    return Path(out)

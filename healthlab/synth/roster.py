@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from healthlab._blocks import BLOCK_SIZE, block_rng
+from healthlab._validation import check_seed
 from healthlab.errors import InvalidParameterError
 from healthlab.synth import _model as M
-from healthlab.synth._blocks import BLOCK_SIZE, block_rng, check_seed
 from healthlab.synth.population import _district_labels
 
 __all__ = ["make_roster"]

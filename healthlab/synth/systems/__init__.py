@@ -12,23 +12,26 @@ lipids in mmol/L or mg/dL. Each system is written as a real SQLite database. The
 (which local records are the same person, what each local value means, which errors were
 made) is returned and written beside the databases, never inside them.
 
-:func:`make_hospital_system_tables` returns the same tables as DataFrames (the catalogue's
-``hospital_systems`` dataset caches them as Parquet), :func:`write_hospital_systems` writes such
-tables back to SQLite, and :func:`connect_duckdb` opens the databases together in DuckDB.
+:func:`make_hospital_systems` returns the tables as DataFrames (the catalogue's
+``hospital_systems`` dataset caches them as Parquet), :func:`write_hospital_systems` writes them
+as SQLite databases and the truth files into a folder, :func:`system_paths` lists that folder's
+databases, and :func:`connect_duckdb` opens the databases together in DuckDB.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from healthlab._validation import check_seed
 from healthlab.errors import InvalidParameterError
-from healthlab.synth._blocks import check_seed
 from healthlab.synth.identities import make_identities
 from healthlab.synth.systems._build import P_HOME, build_tables, resolve_inputs
 from healthlab.synth.systems._noise import NOISE, check_noise
@@ -40,21 +43,33 @@ __all__ = [
     "PROFILES",
     "HospitalSystems",
     "connect_duckdb",
-    "make_hospital_system_tables",
     "make_hospital_systems",
+    "opened_systems",
     "system_dictionary",
+    "system_paths",
     "write_hospital_systems",
 ]
 
 
-@dataclass
-class HospitalSystems:
-    """Hospital systems written to SQLite, and the truth about them.
+@dataclass(repr=False)
+class HospitalSystems(Mapping):
+    """Hospital systems' tables, each under its own schema, and the truth about them.
+
+    A mapping from table name to DataFrame, the way the catalogue's ``hospital_systems``
+    dataset holds them: ``<system>_<patients|encounters|diagnoses|labs>`` (columns under the
+    system's own names) and the truth tables ``truth``, ``encounter_truth``, ``codes``,
+    ``noise`` and ``dictionary``. :func:`write_hospital_systems` writes them as SQLite
+    databases; :func:`healthlab.sharing.link_systems` and :func:`healthlab.sharing.harmonise`
+    take the object itself. In a notebook it shows as a table of systems and their rows.
 
     Attributes
     ----------
-    paths : dict
-        System name to the path of its SQLite database.
+    tables : dict
+        Every table by name, as above.
+    rates : dict
+        The identifier error rates used.
+    systems : list of str
+        The systems' names, in the order of :data:`PROFILES`.
     truth : pandas.DataFrame
         ``system``, ``local_id``, ``person_id``: one row per patient record of every system.
     encounter_truth : pandas.DataFrame
@@ -66,23 +81,60 @@ class HospitalSystems:
         (for units: the LOINC code of the item).
     noise : pandas.DataFrame
         ``system``, ``local_id`` and one bool column per kind of identifier error made.
-    rates : dict
-        The error rates used (as observed, for systems written from cached tables).
     dictionary : pandas.DataFrame
         Every column of every system: ``system``, ``table``, ``column``, ``type``,
         ``description``.
-    folder : pathlib.Path
-        Where the databases and the ``truth/`` folder are.
+
+    Examples
+    --------
+    >>> from healthlab.synth import make_population, make_clinical, make_hospital_systems
+    >>> people = make_population(300, seed=0)
+    >>> hs = make_hospital_systems(people, make_clinical(people, seed=0), seed=0)
+    >>> hs.systems, "renmin_patients" in hs
+    (['renmin', 'zhongxin', 'xianyi'], True)
     """
 
-    paths: dict[str, Path]
-    truth: pd.DataFrame
-    encounter_truth: pd.DataFrame
-    codes: pd.DataFrame
-    noise: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
     rates: dict
-    dictionary: pd.DataFrame
-    folder: Path
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise KeyError(f"no table {name!r}; the tables are {list(self.tables)}") from None
+
+    def __iter__(self):
+        return iter(self.tables)
+
+    def __len__(self) -> int:
+        return len(self.tables)
+
+    @property
+    def systems(self) -> list[str]:
+        return list(dict.fromkeys(self.tables["dictionary"]["system"].astype(str)))
+
+    truth = property(lambda self: self.tables["truth"])
+    encounter_truth = property(lambda self: self.tables["encounter_truth"])
+    codes = property(lambda self: self.tables["codes"])
+    noise = property(lambda self: self.tables["noise"])
+    dictionary = property(lambda self: self.tables["dictionary"])
+
+    def summary(self) -> pd.DataFrame:
+        """Rows per system and logical table (patients, encounters, diagnoses, labs)."""
+        rows = [
+            {"system": s, **{k: len(self.tables[f"{s}_{k}"]) for k in LOGICAL}}
+            for s in self.systems
+        ]
+        return pd.DataFrame(rows, columns=["system", *LOGICAL])
+
+    def __repr__(self) -> str:
+        return f"<HospitalSystems {self.systems}: {len(self.truth):,} patient records>"
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<p><b>HospitalSystems</b>: {len(self.truth):,} patient records in "
+            f"{len(self.systems)} systems</p>" + self.summary().to_html(index=False)
+        )
 
 
 def system_dictionary(n_systems: int = len(PROFILES)) -> pd.DataFrame:
@@ -111,7 +163,53 @@ def _check_n(n_systems) -> int:
     return n_systems
 
 
-def _make(clinical, population, identities, n_systems, noise, seed, sink=None):
+def make_hospital_systems(
+    population: pd.DataFrame,
+    clinical,
+    *,
+    identities: pd.DataFrame | None = None,
+    n_systems: int = 3,
+    noise=None,
+    seed: int = 0,
+) -> HospitalSystems:
+    """Split clinical records across hospital systems, each with its own schema and errors.
+
+    See the package notes for the model. Returns the systems' tables with the truth kept
+    apart; :func:`write_hospital_systems` writes each system as a SQLite database. The
+    catalogue's ``hospital_systems`` dataset caches the same tables.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        The people (``person_id``, ``sex``, ``birth_date``, ``province``, ``district``), as
+        from :func:`healthlab.synth.make_population`.
+    clinical : dict of pandas.DataFrame
+        ``encounters`` (``encounter_id``, ``person_id``, a date, the kind), ``diagnoses``
+        (``encounter_id``, ICD-10 code), ``observations`` (``encounter_id``, LOINC code,
+        ``value``, ``unit``), as from :func:`healthlab.synth.make_clinical`.
+    identities : pandas.DataFrame, optional
+        Names and identifiers from :func:`healthlab.synth.identities.make_identities`; made
+        with ``seed`` when omitted.
+    n_systems : int
+        How many systems (1 to 4), taken in the order of :data:`PROFILES`.
+    noise : dict, bool or 0, optional
+        Identifier error rates (see :data:`NOISE`): None or True for the defaults, False or 0
+        for none, a dict to change some.
+    seed : int
+        Seed of the random draws.
+
+    Returns
+    -------
+    HospitalSystems
+
+    Examples
+    --------
+    >>> from healthlab.synth import make_population, make_clinical, make_hospital_systems
+    >>> people = make_population(300, seed=0)
+    >>> hs = make_hospital_systems(people, make_clinical(people, seed=0), seed=0)
+    >>> hs.summary().columns.tolist()
+    ['system', 'patients', 'encounters', 'diagnoses', 'labs']
+    """
     seed = check_seed(seed)
     _check_n(n_systems)
     rates = check_noise(noise)
@@ -119,46 +217,7 @@ def _make(clinical, population, identities, n_systems, noise, seed, sink=None):
     if identities is None:
         identities = make_identities(population, seed=seed)
     tables, truth, enc_truth, codes, noise_log = build_tables(
-        population, identities, inputs, n_systems, rates, seed, sink=sink
-    )
-    return tables, truth, enc_truth, codes, noise_log, rates
-
-
-def make_hospital_system_tables(
-    population: pd.DataFrame,
-    clinical,
-    *,
-    n_systems: int = 3,
-    noise=None,
-    seed: int = 0,
-) -> dict[str, pd.DataFrame]:
-    """The hospital systems' tables as DataFrames, with the truth tables (for the catalogue).
-
-    The same data :func:`make_hospital_systems` writes to SQLite. Keys are
-    ``<system>_<patients|encounters|diagnoses|labs>`` (columns under the system's own names),
-    ``truth``, ``encounter_truth``, ``codes``, ``noise`` and ``dictionary``.
-
-    Parameters
-    ----------
-    population : pandas.DataFrame
-        Needs ``person_id``, ``sex``, ``birth_date``, ``district`` and ``province``.
-    clinical : dict of pandas.DataFrame
-        ``encounters`` (``encounter_id``, ``person_id``, a date, the kind), ``diagnoses``
-        (``encounter_id``, ICD-10 code), ``observations`` (``encounter_id``, LOINC code,
-        ``value``, ``unit``).
-    n_systems : int
-        How many systems (1 to 4).
-    noise : dict or 0, optional
-        Identifier error rates to change (see :data:`NOISE`); 0 for none.
-    seed : int
-        Seed of the random draws.
-
-    Returns
-    -------
-    dict of str to pandas.DataFrame
-    """
-    tables, truth, enc_truth, codes, noise_log, _ = _make(
-        clinical, population, None, n_systems, noise, seed
+        population, identities, inputs, n_systems, rates, seed
     )
     out = {f"{s}_{k}": frame for s, frames in tables.items() for k, frame in frames.items()}
     out.update(
@@ -168,148 +227,142 @@ def make_hospital_system_tables(
         noise=noise_log,
         dictionary=system_dictionary(n_systems),
     )
-    return out
+    return HospitalSystems(tables=out, rates=rates)
 
 
-def make_hospital_systems(
-    clinical,
-    *,
-    population: pd.DataFrame | None = None,
-    identities: pd.DataFrame | None = None,
-    n_systems: int = 3,
-    noise=None,
-    seed: int = 0,
-    out=None,
-) -> HospitalSystems:
-    """Split clinical records across hospital systems, each a SQLite database of its own schema.
+def write_hospital_systems(systems, out) -> Path:
+    """Write hospital systems as SQLite databases, with the truth beside them, into ``out``.
 
-    See the package notes for the model. The databases are written as ``<out>/<system>.sqlite``;
-    the truth as CSV files in ``<out>/truth/`` (``patients.csv``, ``encounters.csv``,
-    ``codes.csv``, ``noise.csv``, ``dictionary.csv``), never inside a database. Each file is
-    written to a temporary name and moved into place whole.
+    Each system becomes ``<out>/<system>.sqlite``; the truth goes to CSV files in
+    ``<out>/truth/`` (``patients.csv``, ``encounters.csv``, ``codes.csv``, ``noise.csv``,
+    ``dictionary.csv``), never inside a database. Each file is written to a temporary name and
+    moved into place whole.
 
     Parameters
     ----------
-    clinical : dict of pandas.DataFrame
-        ``encounters``, ``diagnoses`` and ``observations`` as from ``make_clinical``; it may
-        also hold the population as ``patients``.
-    population : pandas.DataFrame, optional
-        The people (``person_id``, ``sex``, ``birth_date``, ``province``, ``district``).
-    identities : pandas.DataFrame, optional
-        Names and identifiers from :func:`healthlab.synth.identities.make_identities`; made
-        with ``seed`` when omitted.
-    n_systems : int
-        How many systems (1 to 4), taken in the order of :data:`PROFILES`.
-    noise : dict or 0, optional
-        Identifier error rates to change (see :data:`NOISE`); 0 for none.
-    seed : int
-        Seed of the random draws.
-    out : str or path-like, optional
-        Folder to write into (created if needed); a new temporary folder when omitted.
+    systems : HospitalSystems or mapping of str to pandas.DataFrame
+        From :func:`make_hospital_systems`, or the catalogue's ``hospital_systems`` dataset.
+    out : str or path-like
+        Folder to write into (created if needed).
 
     Returns
     -------
-    HospitalSystems
-        ``paths``, ``truth``, ``encounter_truth``, ``codes``, ``noise``, ``rates``,
-        ``dictionary``, ``folder``.
+    pathlib.Path
+        The folder; :func:`system_paths` lists its databases.
 
     Examples
     --------
-    >>> import pandas as pd, sqlite3
-    >>> from healthlab.synth.systems import make_hospital_systems
-    >>> people = pd.DataFrame({"person_id": [1, 2], "sex": ["F", "M"],
-    ...     "birth_date": pd.to_datetime(["1950-02-03", "1988-07-21"]),
-    ...     "province": ["Jiangxi", "Jiangxi"], "district": ["a", "b"]})
-    >>> enc = pd.DataFrame({"encounter_id": [10, 11, 12], "person_id": [1, 1, 2],
-    ...     "date": pd.to_datetime(["2020-01-05", "2020-03-01", "2020-06-30"]),
-    ...     "encounter_type": ["outpatient", "inpatient", "outpatient"]})
-    >>> dx = pd.DataFrame({"encounter_id": [10, 11, 12], "icd10": ["I10", "E11.9", "J06.9"]})
-    >>> hs = make_hospital_systems({"encounters": enc, "diagnoses": dx},
-    ...                            population=people, seed=0)
-    >>> sorted(hs.paths), len(hs.truth) >= 2
-    (['renmin', 'xianyi', 'zhongxin'], True)
+    >>> import tempfile
+    >>> from healthlab.synth import make_population, make_clinical, make_hospital_systems
+    >>> people = make_population(300, seed=0)
+    >>> hs = make_hospital_systems(people, make_clinical(people, seed=0), seed=0)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     sorted(system_paths(write_hospital_systems(hs, d)))
+    ['renmin', 'xianyi', 'zhongxin']
     """
-    folder = Path(tempfile.mkdtemp(prefix="healthlab-systems-")) if out is None else Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
-
-    def sink(name, frames):  # write each system as soon as it is made, then let it go
-        paths[name] = _write_sqlite(folder / f"{name}.sqlite", name, frames)
-
-    _, truth, enc_truth, codes, noise_log, rates = _make(
-        clinical, population, identities, n_systems, noise, seed, sink=sink
-    )
-    dictionary_frame = system_dictionary(n_systems)
-    (folder / "truth").mkdir(exist_ok=True)
-    for fname, frame in (("patients", truth), ("encounters", enc_truth), ("codes", codes),
-                         ("noise", noise_log), ("dictionary", dictionary_frame)):  # fmt: skip
-        _write_csv(frame, folder / "truth" / f"{fname}.csv")
-    return HospitalSystems(
-        paths=paths,
-        truth=truth,
-        encounter_truth=enc_truth,
-        codes=codes,
-        noise=noise_log,
-        rates=rates,
-        dictionary=dictionary_frame,
-        folder=folder,
-    )
-
-
-def write_hospital_systems(tables, *, out=None) -> HospitalSystems:
-    """Write tables of the ``hospital_systems`` dataset as SQLite databases and truth files.
-
-    The catalogue caches the systems as Parquet tables; this turns a loaded dataset (or the dict
-    :func:`make_hospital_system_tables` returns) back into the SQLite files and truth folder
-    :func:`make_hospital_systems` writes, without building them again.
-
-    Parameters
-    ----------
-    tables : mapping of str to pandas.DataFrame
-        ``<system>_<patients|encounters|diagnoses|labs>``, ``truth``, ``encounter_truth``,
-        ``codes``, ``noise`` and ``dictionary``; a :class:`healthlab.datasets.Dataset` works.
-    out : str or path-like, optional
-        Folder to write into; a new temporary folder when omitted.
-
-    Returns
-    -------
-    HospitalSystems
-
-    Examples
-    --------
-    >>> from healthlab import datasets
-    >>> ds = datasets.load("hospital_systems", size="tiny")  # doctest: +SKIP
-    >>> hs = write_hospital_systems(ds)  # doctest: +SKIP
-    """
-    get = tables.__getitem__
+    if not isinstance(systems, Mapping) and not hasattr(systems, "__getitem__"):
+        raise InvalidParameterError(
+            f"systems must be the result of make_hospital_systems or the hospital_systems "
+            f"dataset, got {type(systems).__name__}"
+        )
+    if out is None:
+        raise InvalidParameterError("out must be a folder to write the databases into")
+    get = systems.__getitem__
     try:
         dictionary_frame = get("dictionary")
-        systems = list(dict.fromkeys(dictionary_frame["system"].astype(str)))
-        frames = {s: {k: get(f"{s}_{k}") for k in LOGICAL} for s in systems}
+        names = list(dict.fromkeys(dictionary_frame["system"].astype(str)))
+        frames = {s: {k: get(f"{s}_{k}") for k in LOGICAL} for s in names}
         truths = {k: get(k) for k in ("truth", "encounter_truth", "codes", "noise")}
     except KeyError as err:
         raise InvalidParameterError(
-            f"tables lack {err}; pass the tables of the hospital_systems dataset"
+            f"systems lack the table {err}; pass make_hospital_systems(...) or the tables of "
+            "the hospital_systems dataset"
         ) from None
-    folder = Path(tempfile.mkdtemp(prefix="healthlab-systems-")) if out is None else Path(out)
+    folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {s: _write_sqlite(folder / f"{s}.sqlite", s, f) for s, f in frames.items()}
+    for s, f in frames.items():
+        _write_sqlite(folder / f"{s}.sqlite", s, f)
     (folder / "truth").mkdir(exist_ok=True)
     for fname, frame in (("patients", truths["truth"]), ("encounters", truths["encounter_truth"]),
                          ("codes", truths["codes"]), ("noise", truths["noise"]),
                          ("dictionary", dictionary_frame)):  # fmt: skip
         _write_csv(frame, folder / "truth" / f"{fname}.csv")
-    rates = {k: float(truths["noise"][k].mean()) for k in NOISE if k in truths["noise"]}
-    return HospitalSystems(
-        paths=paths,
-        truth=truths["truth"],
-        encounter_truth=truths["encounter_truth"],
-        codes=truths["codes"],
-        noise=truths["noise"],
-        rates=rates,
-        dictionary=dictionary_frame,
-        folder=folder,
-    )
+    return folder
+
+
+def system_paths(folder) -> dict[str, Path]:
+    """The SQLite database of each system in a folder :func:`write_hospital_systems` wrote.
+
+    Systems come in the order of :data:`PROFILES`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     system_paths(d)
+    Traceback (most recent call last):
+    ...
+    healthlab.errors.InvalidParameterError: no hospital system databases (*.sqlite) in ...
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InvalidParameterError(
+            f"{folder} is not a folder; pass the folder write_hospital_systems wrote"
+        )
+    order = [p["name"] for p in PROFILES]
+    found = {p.stem: p for p in folder.glob("*.sqlite")}
+    if not found:
+        raise InvalidParameterError(
+            f"no hospital system databases (*.sqlite) in {folder}; write them with "
+            "healthlab.synth.write_hospital_systems(systems, out)"
+        )
+    rank = {name: i for i, name in enumerate(order)}
+    return {k: found[k] for k in sorted(found, key=lambda k: (rank.get(k, len(order)), k))}
+
+
+@contextlib.contextmanager
+def opened_systems(systems):
+    """Paths of the systems' SQLite databases, for as long as the ``with`` block runs.
+
+    ``systems`` is a dict of system name to database path, a folder written by
+    :func:`write_hospital_systems`, a :class:`HospitalSystems` or the catalogue's
+    ``hospital_systems`` dataset; the last two are written to a temporary folder that is
+    removed when the block ends.
+
+    Examples
+    --------
+    >>> from healthlab.synth import make_population, make_clinical, make_hospital_systems
+    >>> people = make_population(300, seed=0)
+    >>> hs = make_hospital_systems(people, make_clinical(people, seed=0), seed=0)
+    >>> with opened_systems(hs) as paths:
+    ...     sorted(paths)
+    ['renmin', 'xianyi', 'zhongxin']
+    """
+    if isinstance(systems, dict) and not systems:
+        raise InvalidParameterError(
+            "systems is an empty dict; give each system's name and the path of its database"
+        )
+    if isinstance(systems, dict) and all(
+        isinstance(v, str | os.PathLike) for v in systems.values()
+    ):
+        for name, path in systems.items():
+            if not Path(path).is_file():
+                raise InvalidParameterError(
+                    f"the database of system {name!r} is not there: {Path(path)}; write the "
+                    "systems with healthlab.synth.write_hospital_systems(systems, out)"
+                )
+        yield {k: Path(v) for k, v in systems.items()}
+    elif isinstance(systems, str | os.PathLike):
+        yield system_paths(systems)
+    elif isinstance(systems, Mapping) or hasattr(systems, "table_names"):
+        with tempfile.TemporaryDirectory(prefix="healthlab-systems-") as folder:
+            yield system_paths(write_hospital_systems(systems, folder))
+    else:
+        raise InvalidParameterError(
+            "systems must be a dict of system name to SQLite path, a folder written by "
+            "write_hospital_systems, make_hospital_systems(...) or the hospital_systems "
+            f"dataset; got {type(systems).__name__}"
+        )
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:

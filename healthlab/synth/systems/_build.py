@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from healthlab._blocks import block_rng, blocks
 from healthlab.errors import InvalidParameterError
-from healthlab.synth._blocks import block_rng, blocks
 from healthlab.synth.systems._noise import apply_noise
 from healthlab.synth.systems._schemas import LOGICAL, PROFILES
 from healthlab.synth.systems._vocab import LABS, diagnosis_codes, lab_items, normal_unit

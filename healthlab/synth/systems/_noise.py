@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from healthlab.errors import InvalidParameterError
+from healthlab._validation import rates
 from healthlab.synth.identities import draw_addresses, given_name_table
 
 #: Default rate of each kind of identifier error, per patient record.
@@ -44,24 +44,8 @@ NOISE = {
 
 
 def check_noise(noise) -> dict[str, float]:
-    """The rates to use: the defaults updated by ``noise`` (a dict, or 0 for no noise)."""
-    if noise is None:
-        return dict(NOISE)
-    if isinstance(noise, int | float) and not isinstance(noise, bool) and noise == 0:
-        return dict.fromkeys(NOISE, 0.0)
-    if not isinstance(noise, dict):
-        raise InvalidParameterError(
-            f"noise must be None (the default rates), 0 (none) or a dict of rates, got {noise!r}"
-        )
-    unknown = sorted(set(noise) - set(NOISE))
-    if unknown:
-        raise InvalidParameterError(f"noise has unknown keys {unknown}; the keys are {list(NOISE)}")
-    rates = dict(NOISE)
-    for key, value in noise.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            raise InvalidParameterError(f"noise[{key!r}] must be a rate in [0, 1], got {value!r}")
-        rates[key] = float(value)
-    return rates
+    """Rates from ``noise``: None or True (the defaults), 0 or False (none), or a dict of some."""
+    return rates(noise, "noise", NOISE)
 
 
 def _chars(strings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,5 +1,8 @@
 """Block-wise random streams: the same rows for the same seed, however the work is split.
 
+Shared by every subpackage that draws rows in blocks (synth generators, privacy and sharing
+simulations).
+
 Rows are generated in fixed-size blocks. Block ``b`` of stream ``key`` always draws from
 ``numpy.random.SeedSequence(seed, spawn_key=(key, b))``, so a block's numbers depend only on
 the seed, the stream and the block's position, never on which worker or partition made it.
@@ -12,19 +15,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from healthlab.errors import InvalidParameterError
+from healthlab._validation import check_seed
+
+__all__ = ["BLOCK_SIZE", "block_rng", "blocks", "check_seed", "stream_key"]
 
 #: Rows per block. Part of the reproducibility contract: changing it changes every dataset.
 BLOCK_SIZE = 65_536
-
-
-def check_seed(seed) -> int:
-    """Return ``seed`` as a non-negative int, or raise a clear error."""
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise InvalidParameterError(
-            f"seed must be a non-negative integer, got {seed!r}; pass for example seed=0"
-        )
-    return int(seed)
 
 
 def stream_key(name: str) -> int:
