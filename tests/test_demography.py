@@ -504,3 +504,15 @@ def test_doctests(module):
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_life_table_says_to_sort_descending_ages_and_refuses_more_deaths_than_years():
+    rows = pd.DataFrame({"age": [0, 1, 5], "deaths": [5, 2, 40], "exposure": [500, 2000, 60]})
+    with pytest.raises(InvalidParameterError, match="sort the table by age"):
+        life_table(rows.iloc[::-1])
+    with pytest.raises(
+        InvalidParameterError, match="exceeds data\\['exposure'\\] at ages \\[1.0\\]"
+    ):
+        life_table(rows.assign(deaths=[5, 2500, 40]))
+    # The open group of the oldest may have a death rate above 1 a year.
+    assert life_table(rows.assign(deaths=[5, 2, 90]))["ex"].iloc[-1] < 1

@@ -61,7 +61,7 @@ def test_statistic_error_by_hand():
     assert err["abs_error"].iloc[:2].tolist() == [0.5, 0.0] and np.isnan(err["released"].iloc[2])
     assert err.max_abs_error == 0.5 and "StatisticError" in err._repr_html_()
     both = statistic_error(df, released, "ill", ["prov", "band"])
-    assert len(both) == 6
+    assert len(both.table) == 6
     with pytest.raises(InvalidParameterError, match="index"):
         statistic_error(df, released.set_axis(range(10, 13)), "ill", "prov")
 

@@ -229,13 +229,16 @@ def life_table(
                 f"data['exposure'] is 0 at ages {at}; every interval needs person-years at "
                 "risk (merge sparse ages into wider groups)"
             )
-        if (deaths > exposure).any():
-            at = ages[deaths > exposure][:3].tolist()
+        # More deaths than person-years in a closed group (a death rate above 1 a year) is a
+        # table whose columns are swapped or whose exposure is in the wrong unit; the open
+        # group of the oldest may have such rates.
+        over = (deaths > exposure) & np.isfinite(n)
+        if over.any():
+            at = ages[over][:3].tolist()
             raise InvalidParameterError(
                 f"data['deaths'] exceeds data['exposure'] at ages {at}: more deaths than "
                 "person-years lived. exposure must be person-years at risk (build it from "
-                "person rows with healthlab.demography.death_rates), and sparse ages merged "
-                "into wider groups"
+                "person rows with healthlab.demography.death_rates), not thousands or a rate"
             )
         mx = deaths / exposure
     elif "mx" in data.columns:
