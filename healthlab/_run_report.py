@@ -159,10 +159,3 @@ with {report.jobs} job{"s" if report.jobs != 1 else ""} · {escape(when)}</p>
 </body>
 </html>
 """
-
-
-def write_report(report: RunReport) -> None:
-    """Write ``index.html`` into the run folder (through a temporary name)."""
-    from healthlab.runs import _write_text
-
-    _write_text(report.index, render(report))

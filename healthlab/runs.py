@@ -395,7 +395,7 @@ def run_notebooks(
 
     from tqdm import tqdm
 
-    from healthlab._run_report import write_report
+    from healthlab._run_report import render
 
     paths = find_notebooks([str(n) for n in notebooks])
     out = Path(out) if out is not None else default_out()
@@ -451,7 +451,7 @@ def run_notebooks(
             ensure_ascii=False,
         ),
     )
-    write_report(report)
+    _write_text(report.index, render(report))
     return report
 
 
