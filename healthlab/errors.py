@@ -12,11 +12,13 @@ __all__ = [
     "CardError",
     "ClusterError",
     "DataCacheError",
+    "GradingError",
     "HealthlabError",
     "InvalidParameterError",
     "MappingError",
     "MissingDependencyError",
     "PrivacyBudgetExceededError",
+    "RosterError",
     "SourceNotebookError",
     "StoreError",
     "UnknownDatasetError",
@@ -93,3 +95,11 @@ class ClusterError(HealthlabError):
 
 class StoreError(HealthlabError):
     """A built data folder is missing, incomplete or does not match its manifest."""
+
+
+class GradingError(HealthlabError):
+    """Grading cannot go on: a roster, secret, source notebook or gradebook that is not usable."""
+
+
+class RosterError(GradingError, ValueError):
+    """A roster that cannot be used: the message names the file, the row and what to fix."""
