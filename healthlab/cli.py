@@ -13,6 +13,7 @@ import click
 
 from healthlab import __version__, datasets
 from healthlab.errors import HealthlabError, InvalidParameterError
+from healthlab.grading import cli as _grading_cli
 
 SIZE = click.Choice(datasets.SIZES)
 
@@ -267,6 +268,10 @@ class _ProgressBar:
     def __exit__(self, *exc):
         if self.bar is not None:
             self.bar.close()
+
+
+# Grading: `healthlab assign`, `healthlab validate`, `healthlab grade` (healthlab.grading.cli).
+_grading_cli.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

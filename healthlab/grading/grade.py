@@ -1,0 +1,516 @@
+"""Grade every submission of an assignment: sandboxed run, reference run, scores, gradebook.
+
+For each roster student with a submission ``<student_id>.ipynb``:
+
+1. their parameters are recomputed from the roster and the secret (never read from the file);
+2. the datasets the notebook loads are built for those parameters, outside the sandbox, into a
+   cache the sandbox reads but cannot write;
+3. the submission runs in the sandbox (:mod:`healthlab.grading.sandbox`), every cell even after
+   one fails; its answers come back as plain JSON;
+4. after it has ended, the instructor's source runs with the same parameters in a kernel of its
+   own: what its solutions record are the reference answers;
+5. each question is scored with its rule (:mod:`healthlab.grading.score`).
+
+Work is spread over an executor (processes by default, or any ``concurrent.futures.Executor``,
+e.g. a Dask cluster's); results are written to the gradebook by this process as they arrive,
+one transaction per student, so nothing graded is lost if the run stops.
+"""
+
+from __future__ import annotations
+
+import ast
+import concurrent.futures as cf
+import contextlib
+import hashlib
+import multiprocessing
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from healthlab import exercises
+from healthlab.errors import AnswersFileError, GradingError
+from healthlab.grading import sandbox
+from healthlab.grading.assign import read_roster, read_secret, student_parameters
+from healthlab.grading.score import MISSING, copied_from, score_answer
+
+__all__ = ["GradeReport", "GradeTask", "grade", "grade_submission"]
+
+SUBMISSION_BYTES = 20_000_000
+GRADEBOOK = "gradebook.sqlite"
+_env_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class GradeTask:
+    """Everything one submission's grading needs (picklable, for any executor)."""
+
+    student_id: str
+    submission: str
+    source: str
+    parameters: dict[str, Any]
+    data_home: str
+    work: str
+    limits: sandbox.Limits
+    level: str
+    rules: dict[str, dict]
+    points: dict[str, float]
+    datasets: tuple[str, ...] = ()
+
+
+@dataclass
+class GradeReport:
+    """What a ``grade`` run did and where its outputs are."""
+
+    out: Path
+    isolation: str
+    graded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    unmatched: dict[str, str] = field(default_factory=dict)
+    flagged: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def gradebook(self) -> Path:
+        return self.out / GRADEBOOK
+
+    def summary(self) -> str:
+        lines = [
+            f"graded {len(self.graded)}, skipped {len(self.skipped)} (already graded), "
+            f"missing {len(self.missing)}, unreadable {len(self.unreadable)}, "
+            f"errors {len(self.errors)} in {self.seconds:.1f} s",
+            f"isolation: {self.isolation}",
+        ]
+        lines += [f"no roster student for {name}: {why}" for name, why in self.unmatched.items()]
+        lines += [f"flagged {sid}: {why}" for sid, why in self.flagged.items()]
+        lines += [f"error grading {sid}: {why}" for sid, why in self.errors.items()]
+        lines.append(f"grades: {self.out / 'grades.csv'}; summary: {self.out / 'summary.html'}")
+        return "\n".join(lines)
+
+
+def needed_datasets(nb: nbformat.NotebookNode) -> tuple[str, ...]:
+    """Datasets a notebook loads: ``metadata.healthlab.datasets``, else its ``load("name")`` calls.
+
+    Examples
+    --------
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    ...     'people = datasets.load("population", size=size, seed=seed).frame')])
+    >>> needed_datasets(nb)
+    ('population',)
+    """
+    listed = nb.metadata.get("healthlab", {}).get("datasets")
+    if isinstance(listed, list):
+        return tuple(str(name) for name in listed)
+    found: list[str] = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            code = "\n".join(
+                "" if ln.lstrip().startswith(("%", "!")) else ln for ln in cell.source.split("\n")
+            )
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute | ast.Name)
+                and getattr(node.func, "attr", getattr(node.func, "id", "")) == "load"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and node.args[0].value not in found
+            ):
+                found.append(node.args[0].value)
+    return tuple(found)
+
+
+@contextlib.contextmanager
+def _healthlab_home(path: str):
+    with _env_lock:
+        previous = os.environ.get("HEALTHLAB_HOME")
+        os.environ["HEALTHLAB_HOME"] = path
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop("HEALTHLAB_HOME", None)
+            else:
+                os.environ["HEALTHLAB_HOME"] = previous
+
+
+def _prebuild(task: GradeTask) -> None:
+    """Build the datasets the notebook loads, for this student's parameters, into the cache."""
+    from healthlab import datasets
+
+    size = task.parameters.get("size", "small")
+    with _healthlab_home(task.data_home):
+        for name in task.datasets:
+            if name in datasets.list_datasets():
+                datasets.load(name, size=size, seed=task.parameters["seed"])
+    sandbox.make_readable(task.data_home)
+
+
+def _read_submission(path: str) -> tuple[bytes | None, str]:
+    """The submission normalised by nbformat, or None and why it cannot be graded."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as err:
+        return None, f"cannot read the file: {err.strerror}"
+    if len(raw) > SUBMISSION_BYTES:
+        return None, f"the file is {len(raw):,} bytes, over the {SUBMISSION_BYTES:,} limit"
+    try:
+        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+        nbformat.validate(nb)
+    except Exception as err:  # not JSON, not a notebook, not valid
+        return None, f"not a readable notebook ({type(err).__name__}: {str(err)[:200]})"
+    if not any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells):
+        return None, "the notebook lost its cell tagged 'parameters'; submit the assigned file"
+    return nbformat.writes(nb).encode(), ""
+
+
+def _reference(task: GradeTask, work: Path) -> tuple[dict[str, Any], list[str]]:
+    """Run the source with the student's parameters in a kernel of its own; its answers."""
+    from healthlab.grading._execute import execute
+
+    ref = work / "reference"
+    ref.mkdir()
+    env = {
+        **os.environ,
+        "HEALTHLAB_HOME": task.data_home,
+        "HEALTHLAB_ANSWERS": str(ref / "answers.jsonl"),
+        "MPLBACKEND": "Agg",
+    }
+    status = execute(
+        task.source,
+        ref / "executed.ipynb",
+        parameters=task.parameters,
+        cwd=ref,
+        env=env,
+        cell_timeout=max(task.limits.cell_timeout, 600),
+    )
+    problems = [f"reference: cell {e['cell']} raised {e['ename']}" for e in status["errors"]]
+    if status.get("error"):
+        problems.append(f"reference: {status['error']}")
+    try:
+        return exercises.read_answers(ref / "answers.jsonl"), problems
+    except AnswersFileError as err:
+        return {}, [*problems, f"reference: {err}"]
+
+
+def grade_submission(task: GradeTask) -> dict[str, Any]:
+    """Grade one submission; return its gradebook row and scores (plain, picklable)."""
+    started = time.monotonic()
+    work = Path(task.work)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, mode=0o700)
+    row: dict[str, Any] = {"student_id": task.student_id, "parameters": task.parameters}
+    try:
+        raw, why = _read_submission(task.submission)
+        row["submission_sha256"] = hashlib.sha256(Path(task.submission).read_bytes()).hexdigest()
+        if raw is None:
+            row.update(status="unreadable", reason=why)
+            scores = [score_answer(q, task.rules.get(q, {}), p) for q, p in task.points.items()]
+            return {"row": row, "scores": [_plain(s, None, None) for s in scores]}
+        (work / "submission.ipynb").write_bytes(raw)
+        clock = time.monotonic()
+        _prebuild(task)
+        timings = {"prebuild": round(time.monotonic() - clock, 3)}
+        result = sandbox.run_notebook(
+            work / "submission.ipynb",
+            parameters=task.parameters,
+            data_home=task.data_home,
+            folder=work / "run",
+            limits=task.limits,
+            level=task.level,
+        )
+        timings["sandbox"] = result.seconds
+        timings["cells"] = result.status.get("seconds")
+        problems = result.problems()
+        answers: dict[str, Any] = {}
+        if result.answers.is_file():
+            try:
+                answers = exercises.read_answers(result.answers)
+            except AnswersFileError as err:
+                problems.append(f"the answers file could not be read: {err}")
+        clock = time.monotonic()
+        reference, ref_problems = _reference(task, work)  # the student's run has ended
+        timings["reference"] = round(time.monotonic() - clock, 3)
+        scores = []
+        for qid, points in task.points.items():
+            s = score_answer(
+                qid,
+                task.rules.get(qid, {}),
+                points,
+                answers.get(qid, MISSING),
+                reference.get(qid, MISSING),
+            )
+            scores.append(_plain(s, answers.get(qid), reference.get(qid)))
+        row.update(
+            status="graded",
+            reason="; ".join(problems[:3]) or None,
+            isolation=result.isolation,
+            problems=problems + ref_problems,
+            timings=timings,
+            total=sum(s["points"] for s in scores if s["status"] != "manual"),
+        )
+        return {"row": row, "scores": scores}
+    finally:
+        row["seconds"] = round(time.monotonic() - started, 3)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _plain(score, answer, reference) -> dict[str, Any]:
+    return {
+        "question": score.question,
+        "points": score.points,
+        "max_points": score.max_points,
+        "status": score.status,
+        "message": score.message,
+        "answer": answer,
+        "reference": reference,
+    }
+
+
+def _submissions(folder: Path, roster_ids: set[str]) -> tuple[dict[str, Path], dict[str, str]]:
+    found, unmatched = {}, {}
+    if not folder.is_dir():
+        raise GradingError(f"the submissions folder {folder} does not exist")
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if path.suffix != ".ipynb" or not path.is_file():
+            unmatched[path.name] = "not a notebook (<student_id>.ipynb)"
+        elif path.stem not in roster_ids:
+            unmatched[path.name] = f"no student {path.stem!r} on the roster"
+        else:
+            found[path.stem] = path
+    return found, unmatched
+
+
+def grade(
+    source: str | os.PathLike,
+    *,
+    roster: str | os.PathLike,
+    secret_file: str | os.PathLike,
+    submissions: str | os.PathLike,
+    out: str | os.PathLike,
+    parameters: dict[str, Any] | None = None,
+    assignment: str | None = None,
+    jobs: int | None = None,
+    limits: sandbox.Limits | None = None,
+    force: bool = False,
+    isolation: str = "auto",
+    executor: cf.Executor | None = None,
+    progress: bool = False,
+) -> GradeReport:
+    """Grade every ``submissions/<student_id>.ipynb`` against ``source`` into ``out``.
+
+    Parameters
+    ----------
+    source : path
+        The instructor's source notebook (solutions and rules).
+    roster, secret_file : path
+        The roster CSV and the course secret used at ``assign``.
+    submissions : path
+        The folder of submitted notebooks.
+    out : path
+        The grades folder: ``gradebook.sqlite``, ``grades.csv``, ``summary.html`` and
+        ``feedback/<student_id>.html``.
+    parameters : dict, optional
+        The parameters given to ``assign`` (e.g. ``{"size": "tiny"}``).
+    jobs : int, optional
+        Submissions graded at once (default: the number of cores).
+    limits : Limits, optional
+        Time, memory, process, file and output limits of each submission.
+    force : bool
+        Grade again students already graded on the same submission.
+    isolation : {"auto", "root", "userns", "rlimits"}
+        The sandbox level (``auto``: the strongest available).
+    executor : concurrent.futures.Executor, optional
+        Where submissions run (default: a pool of ``jobs`` processes).
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    GradeReport
+    """
+    from healthlab.grading import feedback
+    from healthlab.grading.gradebook import Gradebook
+
+    started = time.monotonic()
+    source = Path(source).resolve()
+    assignment = assignment or source.stem
+    decl = exercises.check_source(source)
+    src = nbformat.read(source, as_version=4)
+    students = read_roster(roster)
+    secret = read_secret(secret_file)
+    limits = limits or sandbox.Limits()
+    level, words = sandbox.isolation(isolation)
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    out.chmod(0o700)
+    data_home = out / ".data"
+    data_home.mkdir(exist_ok=True)
+    source_sha = hashlib.sha256(source.read_bytes()).hexdigest()
+    found, unmatched = _submissions(Path(submissions).resolve(), {s.student_id for s in students})
+    report = GradeReport(out=out, isolation=words, unmatched=unmatched)
+    run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    work = Path(tempfile.mkdtemp(prefix="healthlab-grading-"))
+    points = {q: float(v.points) for q, v in decl.questions.items()}
+    with Gradebook(out / GRADEBOOK) as book:
+        book.set_meta(
+            assignment=assignment,
+            source=source.name,
+            source_sha256=source_sha,
+            questions={q: {"kind": v.kind, "points": v.points} for q, v in decl.questions.items()},
+            rules=decl.rules,
+        )
+        book.start_run(run_id, words, jobs or os.cpu_count() or 1)
+        book.unmatched(unmatched, run_id)
+        tasks = []
+        for student in students:
+            sid = student.student_id
+            values = student_parameters(
+                src, student, secret, assignment=assignment, parameters=parameters
+            )
+            if sid not in found:
+                book.record(
+                    {
+                        "student_id": sid,
+                        "status": "missing",
+                        "reason": "no submission",
+                        "parameters": values,
+                        "source_sha256": source_sha,
+                        "max_total": _auto_total(decl),
+                        "manual_max": _manual_total(decl),
+                    },
+                    [
+                        _plain(score_answer(q, decl.rules.get(q, {}), p), None, None)
+                        for q, p in points.items()
+                    ],
+                )
+                report.missing.append(sid)
+                continue
+            sha = hashlib.sha256(found[sid].read_bytes()).hexdigest()
+            if not force and book.is_done(sid, sha, source_sha):
+                report.skipped.append(sid)
+                continue
+            tasks.append(
+                GradeTask(
+                    student_id=sid,
+                    submission=str(found[sid]),
+                    source=str(source),
+                    parameters=values,
+                    data_home=str(data_home),
+                    work=str(work / sid),
+                    limits=limits,
+                    level=level,
+                    rules=decl.rules,
+                    points=points,
+                    datasets=needed_datasets(src),
+                )
+            )
+        try:
+            _run_all(tasks, executor, jobs, progress, book, report, decl, source_sha, run_id)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        report.flagged = _flag(book)
+        book.finish_run(run_id, len(report.graded), len(report.skipped))
+        book.check()
+        feedback.write_outputs(book, out, decl, isolation=words)
+    report.seconds = round(time.monotonic() - started, 1)
+    return report
+
+
+def _auto_total(decl) -> float:
+    return float(sum(q.points for q in decl.questions.values() if not q.manual))
+
+
+def _manual_total(decl) -> float:
+    return float(sum(q.points for q in decl.questions.values() if q.manual))
+
+
+def _run_all(tasks, executor, jobs, progress, book, report, decl, source_sha, run_id) -> None:
+    if not tasks:
+        return
+    own = executor is None
+    if own:
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
+        executor = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(tasks), desc="grading", unit="submission")
+    try:
+        futures = {executor.submit(grade_submission, t): t for t in tasks}
+        for future in cf.as_completed(futures):
+            task = futures[future]
+            try:
+                result = future.result()
+            except Exception as err:  # the grader's own failure: recorded, retried next run
+                why = f"{type(err).__name__}: {str(err)[:300]}"
+                report.errors[task.student_id] = why
+                result = {
+                    "row": {
+                        "student_id": task.student_id,
+                        "status": "error",
+                        "reason": why,
+                        "parameters": task.parameters,
+                    },
+                    "scores": [],
+                }
+            row = result["row"]
+            row.update(
+                source_sha256=source_sha,
+                run_id=run_id,
+                max_total=_auto_total(decl),
+                manual_max=_manual_total(decl),
+            )
+            book.record(row, result["scores"])
+            status = row["status"]
+            if status == "graded":
+                report.graded.append(task.student_id)
+            elif status == "unreadable":
+                report.unreadable.append(task.student_id)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+        if own:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _flag(book) -> dict[str, str]:
+    """Flag students whose answers match another student's reference rather than their own."""
+    rules = book.meta().get("rules", {})
+    answers: dict[str, dict] = {}
+    references: dict[str, dict] = {}
+    for s in book.scores():
+        if s["status"] in ("manual", "missing", "ungraded"):
+            continue
+        if s["answer"] is not None:
+            answers.setdefault(s["student_id"], {})[s["question"]] = s["answer"]
+        if s["reference"] is not None:
+            references.setdefault(s["student_id"], {})[s["question"]] = s["reference"]
+    flags = {}
+    for sid in answers:
+        found = copied_from(sid, answers[sid], references, rules)
+        if found:
+            flags[sid] = found
+    book.flag({s["student_id"]: flags.get(s["student_id"]) for s in book.students()})
+    return flags
