@@ -49,9 +49,16 @@ def probe(code: str) -> nbformat.NotebookNode:
         + code
         + '\nexercises.answer("q4", "probe " + json.dumps(found) + " and a few more words")'
     )
-    return replace(hostile(code="pass"), "q4", body)
+    return replace(solved(), "q4", body)
 
 
 def write_roster(path: Path, ids: list[str]) -> Path:
     path.write_text("student_id,name\n" + "".join(f"{i},Student {i}\n" for i in ids))
     return path
+
+
+def half_credit_when_close(answer, reference, rule):
+    """A rule's check function: full marks when equal, half within 10%."""
+    if answer == reference:
+        return 1.0
+    return (0.5, "close, not exact") if abs(answer - reference) <= 0.1 * abs(reference) else 0.0

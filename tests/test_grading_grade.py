@@ -33,8 +33,9 @@ from healthlab.grading.assign import derive_seed
 pytestmark = pytest.mark.slow
 
 BEFORE = 3.0  # q1 (2) + q2 (1): answered before every hostile cell
-LIMITS = grading.Limits(cell_timeout=20, memory_mb=1024, processes=200, file_mb=32,
-                        disk_mb=128, output_bytes=200_000)
+LIMITS = grading.Limits(
+    cell_timeout=20, memory_mb=1024, processes=200, file_mb=32, disk_mb=128, output_bytes=200_000
+)
 
 
 def _submissions(folder: Path, secret_file: Path, out: Path) -> dict[str, object]:
@@ -42,11 +43,16 @@ def _submissions(folder: Path, secret_file: Path, out: Path) -> dict[str, object
     other_seed = derive_seed(SECRET, SOURCE.stem, "correct")
     wrong = solved()
     wrong = replace(wrong, "q1", 'exercises.answer("q1", float(people["age"].mean()) + 5)')
-    wrong = replace(wrong, "q2", 'exercises.answer("q2", '
-                    'str(people["sex"].value_counts().idxmin()))')
-    wrong = replace(wrong, "q3", 'by_region = people.groupby("region", observed=True).size()'
-                    '.rename("people").reset_index()\nby_region["people"] += 1\n'
-                    'exercises.answer("q3", by_region)')
+    wrong = replace(
+        wrong, "q2", 'exercises.answer("q2", str(people["sex"].value_counts().idxmin()))'
+    )
+    wrong = replace(
+        wrong,
+        "q3",
+        'by_region = people.groupby("region", observed=True).size()'
+        '.rename("people").reset_index()\nby_region["people"] += 1\n'
+        'exercises.answer("q3", by_region)',
+    )
     wrong = replace(wrong, "q5", 'exercises.answer("q5", [0, 0, 0, 0, 0])')
     some = replace(replace(solved(), "q2", wrong.cells[7].source), "q5", wrong.cells[13].source)
     seed_changed = solved()
@@ -68,8 +74,10 @@ def _submissions(folder: Path, secret_file: Path, out: Path) -> dict[str, object
         "print_gb": hostile(
             'chunk = "x" * (1 << 20)\nfor _ in range(1024):\n    print(chunk, flush=True)'
         ),
-        "huge_file": hostile('with open("big.bin", "wb") as fh:\n    for _ in range(4096):\n'
-                             '        fh.write(bytes(1 << 20))'),
+        "huge_file": hostile(
+            'with open("big.bin", "wb") as fh:\n    for _ in range(4096):\n'
+            "        fh.write(bytes(1 << 20))"
+        ),
         "fork_storm": hostile(
             "import os, time\nfor _ in range(100000):\n    if os.fork() == 0:\n"
             "        time.sleep(600)\n        os._exit(0)"
@@ -98,9 +106,14 @@ def _submissions(folder: Path, secret_file: Path, out: Path) -> dict[str, object
         "seed": seed_changed,
         "copier": insert(solved(), 1, f"seed = {other_seed}  # someone else's"),
         "liar": replace(
-            replace(solved(), "q1", "class Always:\n    def __eq__(self, other):\n"
-                    "        return True\n\nexercises.answer('q1', Always())"),
-            "q5", "class Liar(float):\n    def __eq__(self, other):\n        return True\n\n"
+            replace(
+                solved(),
+                "q1",
+                "class Always:\n    def __eq__(self, other):\n"
+                "        return True\n\nexercises.answer('q1', Always())",
+            ),
+            "q5",
+            "class Liar(float):\n    def __eq__(self, other):\n        return True\n\n"
             "exercises.answer('q5', [Liar(0)] * 5)",
         ),
         "corrupt": b'{"cells": [ this is not JSON',
@@ -125,16 +138,27 @@ def graded(tmp_path_factory):
         else:
             nbformat.write(content, target)
     report = grading.grade(
-        SOURCE, roster=roster, secret_file=secret_file, submissions=folder, out=out,
-        parameters={"size": "tiny"}, jobs=2, limits=LIMITS,
+        SOURCE,
+        roster=roster,
+        secret_file=secret_file,
+        submissions=folder,
+        out=out,
+        parameters={"size": "tiny"},
+        jobs=2,
+        limits=LIMITS,
     )
     with grading.gradebook.Gradebook(out / "gradebook.sqlite") as book:
         students = {s["student_id"]: s for s in book.students()}
         scores = {}
         for s in book.scores():
             scores.setdefault(s["student_id"], {})[s["question"]] = s
-    return {"report": report, "students": students, "scores": scores, "out": out,
-            "roster": roster_ids}
+    return {
+        "report": report,
+        "students": students,
+        "scores": scores,
+        "out": out,
+        "roster": roster_ids,
+    }
 
 
 def points(graded, sid, *questions):

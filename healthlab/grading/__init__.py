@@ -9,27 +9,13 @@
   (:mod:`~healthlab.grading.feedback`);
 - :func:`validate` lets a student check their notebook before submitting.
 
-Imports are lazy: the sandbox's own processes import only what they run.
+The sandbox's own processes run ``_jail.py`` and ``_execute.py`` as scripts, so they import
+nothing of this package beyond what they run.
 """
 
-from __future__ import annotations
-
-import importlib
+from healthlab.grading.assign import assign, derive_seed
+from healthlab.grading.grade import GradeReport, grade
+from healthlab.grading.sandbox import Limits, isolation
+from healthlab.grading.validate import validate
 
 __all__ = ["GradeReport", "Limits", "assign", "derive_seed", "grade", "isolation", "validate"]
-
-_WHERE = {
-    "assign": "assign",
-    "derive_seed": "assign",
-    "grade": "grade",
-    "GradeReport": "grade",
-    "Limits": "sandbox",
-    "isolation": "sandbox",
-    "validate": "validate",
-}
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"healthlab.grading.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'healthlab.grading' has no attribute {name!r}")

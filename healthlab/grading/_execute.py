@@ -1,7 +1,7 @@
 """Run one notebook with papermill, cell by cell, whatever its cells do.
 
 Used twice per student: inside the sandbox for the student's notebook (run as
-``python -m healthlab.grading._execute CONFIG.json``) and in the grader for the instructor's
+``python -I .../_execute.py CONFIG.json``) and in the grader for the instructor's
 source (the reference run). Every cell runs even after one fails or times out (a timed-out cell
 is interrupted), so each question is graded on its own; the outputs a notebook may keep are
 capped, so a cell printing a gigabyte neither fills the memory of the process that collects them
@@ -207,7 +207,7 @@ def execute(
 
 
 def main(argv: list[str]) -> int:
-    """``python -m healthlab.grading._execute CONFIG.json``: run and write the status file."""
+    """``python -I _execute.py CONFIG.json``: run and write the status file."""
     config = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     status = execute(**config["execute"])
     Path(config["status"]).write_text(json.dumps(status), encoding="utf-8")

@@ -1,6 +1,6 @@
 """The sandbox's first process: builds the student's world, runs their notebook, ends it all.
 
-Started by :mod:`healthlab.grading.sandbox` as ``python -m healthlab.grading._jail CONFIG``
+Started by :mod:`healthlab.grading.sandbox` as ``python -I .../_jail.py CONFIG``
 inside fresh network, mount, pid, ipc and uts namespaces (``unshare``), so it is process 1 of
 its own pid namespace, root there, and never runs student code itself. It
 
@@ -146,7 +146,7 @@ def _spawn(config: dict) -> int:
         _drop_privileges(config)
         os.execve(
             config["python"],
-            [config["python"], "-m", "healthlab.grading._execute", f"{HOME}/.run.json"],
+            [config["python"], "-I", config["script"], f"{HOME}/.run.json"],
             config["env"],
         )
     except BaseException as err:  # never return into the supervisor's code

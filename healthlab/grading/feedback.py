@@ -1,8 +1,9 @@
 """What a grading run hands out: ``grades.csv``, a feedback page per student, a summary page.
 
 ``grades.csv`` has one row per roster student (``student_id``, a column per question, ``total``,
-then ``max_total``, ``status`` and ``reason``), numbers only in the score columns, so learning
-management systems (Canvas, Moodle, Blackboard) import it as a grade sheet. Written answers
+then ``max_total``, ``status`` and ``reason``), numbers only in the score columns: the plain grade
+sheet learning management systems (Moodle, Canvas, Blackboard) import, mapping ``student_id``
+to their own id column. Written answers
 (graded by hand) are left blank for the instructor. The feedback page shows each question's
 score and message and what went wrong in the run; it never shows a reference answer. The
 summary page shows the score distribution, each question's difficulty, the sandbox's isolation

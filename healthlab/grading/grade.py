@@ -155,11 +155,17 @@ def _prebuild(task: GradeTask) -> None:
     from healthlab import datasets
 
     size = task.parameters.get("size", "small")
+    home = Path(task.data_home)
     with _healthlab_home(task.data_home):
         for name in task.datasets:
             if name in datasets.list_datasets():
-                datasets.load(name, size=size, seed=task.parameters["seed"])
-    sandbox.make_readable(task.data_home)
+                built = datasets.load(name, size=size, seed=task.parameters["seed"])
+                if built.path is not None:  # its folder and the folders above it
+                    sandbox.make_readable(built.path)
+                    for parent in Path(built.path).parents:
+                        sandbox.make_readable(parent, recursive=False)
+                        if parent == home:
+                            break
 
 
 def _read_submission(path: str) -> tuple[bytes | None, str]:
@@ -381,6 +387,7 @@ def grade(
         book.start_run(run_id, words, jobs or os.cpu_count() or 1)
         book.unmatched(unmatched, run_id)
         tasks = []
+        loads = needed_datasets(src)
         for student in students:
             sid = student.student_id
             values = student_parameters(
@@ -420,7 +427,7 @@ def grade(
                     level=level,
                     rules=decl.rules,
                     points=points,
-                    datasets=needed_datasets(src),
+                    datasets=loads,
                 )
             )
         try:

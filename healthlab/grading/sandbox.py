@@ -219,9 +219,10 @@ def _cgroups_usable() -> bool:
     return {"memory", "pids"} <= found or "unified" in found
 
 
-def make_readable(folder: str | os.PathLike) -> None:
+def make_readable(folder: str | os.PathLike, *, recursive: bool = True) -> None:
     """Let the sandbox's uid read a folder this process built (the prebuilt dataset cache)."""
-    for path in [Path(folder), *Path(folder).rglob("*")]:
+    paths = [Path(folder), *(Path(folder).rglob("*") if recursive else [])]
+    for path in paths:
         with contextlib.suppress(OSError):
             if path.is_symlink() or path.stat().st_uid != os.geteuid():
                 continue
@@ -239,6 +240,11 @@ def _package_paths() -> list[str]:
     extra = os.environ.get("HEALTHLAB_CARDS", "")
     paths.update(p for p in extra.split(os.pathsep) if p)
     return sorted(paths)
+
+
+def _script(name: str) -> str:
+    """The path of one of the sandbox's scripts (run by path: no package import, no cwd)."""
+    return str(Path(__file__).resolve().parent / f"{name}.py")
 
 
 def _environment(home: str, data: str, python: str) -> dict[str, str]:
@@ -520,6 +526,7 @@ def _run_jailed(notebook, parameters, data_home, folder, limits, total, level):
             "data": str(Path(data_home).resolve()),
             "disk_mb": limits.disk_mb,
             "python": sys.executable,
+            "script": _script("_execute"),
             "env": _environment(home, "/data/healthlab", sys.executable),
             "limits": rlimits,
             "total_timeout": total,
@@ -536,7 +543,7 @@ def _run_jailed(notebook, parameters, data_home, folder, limits, total, level):
         cmd = ["unshare", *_NAMESPACES]
         if level == "userns":
             cmd[1:1] = ["--user", "--map-root-user"]
-        cmd += [sys.executable, "-m", "healthlab.grading._jail", str(scratch / "config.json")]
+        cmd += [sys.executable, "-I", _script("_jail"), str(scratch / "config.json")]
         log = open(scratch / "jail.log", "wb")
         try:
             proc = subprocess.Popen(
@@ -593,7 +600,7 @@ def _run_plain(notebook, parameters, data_home, folder, limits, total):
     report: dict[str, Any] = {"timed_out": False}
     with open(home / ".run.log", "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "healthlab.grading._execute", str(home / ".run.json")],
+            [sys.executable, "-I", _script("_execute"), str(home / ".run.json")],
             cwd=home,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -1,0 +1,112 @@
+"""The sandbox at each isolation level this machine offers, and its limits on the whole run."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import nbformat
+import pytest
+
+from healthlab.grading import sandbox
+
+pytestmark = pytest.mark.slow
+
+
+def notebook(path, *cells):
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("seed = 0", metadata={"tags": ["parameters"]})]
+        + [nbformat.v4.new_code_cell(c) for c in cells],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    nbformat.write(nb, path)
+    return path
+
+
+PROBE = """
+import json, os, socket
+found = {"seed": seed, "uid": os.getuid()}
+try:
+    open(SECRET).read()
+    found["secret"] = "read"
+except OSError as err:
+    found["secret"] = type(err).__name__
+try:
+    socket.create_connection(("192.0.2.1", 80), timeout=2)
+    found["network"] = "connected"
+except OSError as err:
+    found["network"] = type(err).__name__
+with open(os.environ["HEALTHLAB_ANSWERS"], "a") as fh:
+    fh.write(json.dumps({"question": "probe", "value": found}) + "\\n")
+"""
+
+
+def levels():
+    out = []
+    for level in ("root", "userns", "rlimits"):
+        try:
+            sandbox.isolation(level)
+            out.append(level)
+        except Exception:
+            pass
+    return out
+
+
+@pytest.mark.parametrize("level", levels())
+def test_each_level_runs_the_notebook_and_says_what_it_allowed(tmp_path, level):
+    secret = tmp_path / "secret"
+    secret.write_text("the course secret")
+    nb = notebook(tmp_path / "nb.ipynb", PROBE.replace("SECRET", repr(str(secret))))
+    result = sandbox.run_notebook(
+        nb,
+        parameters={"seed": 7},
+        data_home=tmp_path,
+        folder=tmp_path / "out",
+        level=level,
+        limits=sandbox.Limits(cell_timeout=60),
+    )
+    found = json.loads(result.answers.read_text())["value"]
+    assert found["seed"] == 7
+    named = {"root": "root:", "userns": "user namespaces:", "rlimits": "rlimits only:"}
+    assert result.level == level and result.isolation.startswith(named[level])
+    if level == "rlimits":
+        assert "can read what the grading user can" in result.isolation
+    else:
+        assert found["secret"] in ("FileNotFoundError", "PermissionError")
+        assert found["network"] == "OSError"
+    if level == "root":
+        assert found["uid"] >= sandbox.UID_BASE
+
+
+def test_the_whole_run_stops_at_its_total_limit(tmp_path):
+    nb = notebook(tmp_path / "nb.ipynb", "import time\ntime.sleep(600)", "print('never')")
+    started = time.monotonic()
+    result = sandbox.run_notebook(
+        nb,
+        parameters={},
+        data_home=tmp_path,
+        folder=tmp_path / "o",
+        limits=sandbox.Limits(cell_timeout=300, total_timeout=8),
+    )
+    assert time.monotonic() - started < 60
+    assert result.report["timed_out"] is True
+    assert any("time limit" in p for p in result.problems())
+
+
+def test_an_oversized_or_linked_answers_file_is_not_read(tmp_path):
+    big = notebook(
+        tmp_path / "big.ipynb",
+        "import os\nopen(os.environ['HEALTHLAB_ANSWERS'], 'w').write('x' * 3_000_000)",
+    )
+    result = sandbox.run_notebook(big, parameters={}, data_home=tmp_path, folder=tmp_path / "o1")
+    assert not result.answers.exists()
+    assert any("too large" in p for p in result.problems())
+    link = notebook(
+        tmp_path / "link.ipynb",
+        "import os\nos.symlink('/etc/hostname', os.environ['HEALTHLAB_ANSWERS'])",
+    )
+    result = sandbox.run_notebook(link, parameters={}, data_home=tmp_path, folder=tmp_path / "o2")
+    assert not result.answers.exists()
+    assert any("not a regular file" in p or "no answer" in p for p in result.problems())
