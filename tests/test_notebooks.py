@@ -36,6 +36,13 @@ SANITY: dict[str, dict[str, object]] = {
         "q4": lambda v: all(5 < r["share_65"] < 60 for r in exercises.records(v)),
         "q5": lambda v: v[-1] > v[0],  # tertiary education rises with income
     },
+    "01-population-aging": {
+        "q1": (8, 20),  # share aged 65+, percent; 13.50 at the 2020 census
+        "q2": (70, 88),  # e0 from the synthetic deaths (few at tiny); 77.93 published
+        "q4": (60, 88),  # disability-free life expectancy at birth
+        "q5": lambda v: all(20 < r["old_dependency"] < 100 for r in exercises.records(v)),
+        "q7": (5, 40),  # million beds needed in 2050 at 2020 rates; 9.1 million beds in 2020
+    },
     "02-resource-allocation": {
         "q1": (0, 0.4),  # Gini of doctors per 1,000 across provinces; about 0.1 in the yearbooks
         "q2": (0, 100),  # a share of the Theil index, in percent
