@@ -95,13 +95,13 @@ class Figure(float):
     def __str__(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
         year = f" ({self.year})" if self.year is not None else ""
-        return f"{self.name} = {float(self):g}{unit}{year}; {self.source} [{self.grade}]"
+        return f"{self.name} = {float(self):,.12g}{unit}{year}; {self.source} [{self.grade}]"
 
     def _repr_html_(self) -> str:
         unit = f" {html.escape(self.unit)}" if self.unit else ""
         year = f" ({self.year})" if self.year is not None else ""
         return (
-            f"<b>{html.escape(self.name)}</b> = {float(self):g}{unit}{year}<br>"
+            f"<b>{html.escape(self.name)}</b> = {float(self):,.12g}{unit}{year}<br>"
             f"<small>{html.escape(self.source)} &middot; grade {html.escape(self.grade)}</small>"
         )
 
