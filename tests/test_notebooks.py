@@ -51,6 +51,28 @@ SANITY: dict[str, dict[str, object]] = {
         "q6": (0, 1),  # a probability
         "q7": lambda v: all(r["added"] >= 0 for r in exercises.records(v)),
     },
+    "03-privacy-protection": {
+        "q1": (0.2, 0.9),  # linking on sex, birth date and district names most roster adults
+        "q2": lambda v: [r["unique_share"] for r in exercises.records(v)][-1] > 0.9,
+        "q3": lambda v: v in ("lattice", "mondrian"),
+        "q4": (0, 0.05),  # a k-anonymous release leaves (almost) no one unique on the roster
+        "q5": (25, 35),  # OpenDP's 95% bound of a count at epsilon 0.1 is about 30
+        "q6": (0.2, 1),  # a CART synthesiser with leaves of one record memorises
+    },
+    "04-information-sharing": {
+        "q1": (1.2, 2.5),  # unlinked, a patient is a record in each system that saw them
+        "q2": lambda v: all(0.9 < r["f1"] <= 1 for r in exercises.records(v)),
+        "q4": (0, 1),
+        "q5": (2, 25),  # type 2 diabetes among the patients; 12.4% of adults in CCDRFS 2018
+        "q6": (0.6, 0.95),  # admission is predictable from age and diagnoses, not perfectly
+    },
+    "06-big-data-platform": {
+        "q1": (10, 18),  # aged 65 and over; 13.5% in the 2020 census
+        "q2": lambda v: all(8 < r["prevalence_pct"] < 18 for r in exercises.records(v)),
+        "q3": lambda v: all(12 < r["share_65_pct"] < 25 for r in exercises.records(v)),
+        "q4": lambda v: v == "pandas",
+        "q5": (50, 2000),  # diabetics aged 60+ in one province of 200,000 people
+    },
     "05-clinical-prediction": {
         "q1": (3, 30),  # 30-day readmission, percent of index admissions
         "q3": (0.35, 0.95),  # test AUC of the logistic model (few events at tiny)
