@@ -14,9 +14,9 @@ Records are compared by the Dice coefficient of their filters,
 date lowers it a little, a different person a lot. Candidate pairs come from keyed hashes
 (the first 64 bits of SHA-256 of the key and the value) of the blocking keys, so the linkage
 unit never sees a value. Filters and hashes go to DuckDB; the pairs, their Dice coefficients
-(``bit_count`` of the filters' words) and the choice of links are SQL. A pair is linked when its Dice
-coefficient is at least ``threshold`` and each record is the other's best match in that
-source; clusters are connected components.
+(``bit_count`` of the filters' words) and the choice of links are SQL. A pair is linked when
+its Dice coefficient is at least ``threshold`` and each record is the other's best match in
+that source; clusters are connected components.
 
 **Hardening.** Identical values give identical filters, and frequent values frequent
 filters: a frequency attack (:mod:`healthlab.sharing.bloom_attack`) exploits this. Three
