@@ -532,12 +532,23 @@ def _write_entry(staging: Path, entry: Path, tables, spec, size, seed) -> None:
 
 
 class _Tables(Mapping):
-    """A dataset's tables by name, partitioned ones read only when asked for."""
+    """A dataset's tables by name, partitioned ones read only when asked for.
+
+    A table the dataset lacks is looked up in the card's inputs (built at the same size and
+    seed), so a statistic can join records to their population.
+    """
 
     def __init__(self, dataset: Dataset):
         self.dataset = dataset
 
     def __getitem__(self, table: str) -> pd.DataFrame:
+        if table in self.dataset.table_names:
+            return self.dataset[table]
+        for item in self.dataset.card.get("inputs") or []:
+            name = next(iter(item.values())) if isinstance(item, dict) else item
+            upstream = load(name, size=self.dataset.size, seed=self.dataset.seed)
+            if table in upstream.table_names:
+                return upstream[table]
         return self.dataset[table]
 
     def __iter__(self):

@@ -165,6 +165,75 @@ def province_urban(year: int) -> np.ndarray:
     return expit(base + shift)
 
 
+#: Age bands whose urban share is solved (the rest, under 60, follows from the totals).
+_URBAN_BANDS = ((60, 65), (65, N_AGES))
+
+
+def _urban_band_targets() -> np.ndarray:
+    """Urban share of the people aged 60-64 and 65+ in the 2020 census (derived)."""
+    c = china()
+    ur = c["urban_rural_aging_2020"]
+    u = c["census_2020"]["urban_pct"] / 100
+    urb = {k: ur[f"share_{k}plus_pct"]["urban"] / 100 * u for k in (60, 65)}
+    rur = {k: ur[f"share_{k}plus_pct"]["rural"] / 100 * (1 - u) for k in (60, 65)}
+    band_60_64 = (urb[60] - urb[65]) / (urb[60] + rur[60] - urb[65] - rur[65])
+    return np.array([band_60_64, urb[65] / (urb[65] + rur[65])])
+
+
+@cache
+def _urban_age_offsets() -> np.ndarray:
+    """Log-odds offsets of urban residence at ages 60-64 and 65+ (solved on 2020)."""
+    return _solve_urban(2020, None)[1]
+
+
+def _solve_urban(year: int, offsets):
+    """Province intercepts (and, if ``offsets`` is None, the old-age offsets) of urban residence.
+
+    ``logit p[province, age] = b[province] + g[band(age)]`` with ``g = 0`` under 60. Each
+    province's urban share is :func:`province_urban`; with ``offsets`` None the offsets are
+    solved too, so the urban shares of the bands 60-64 and 65+ are the census's (alternating
+    bisections, a few dozen rounds over 31 provinces).
+    """
+    pop = province_age_sex(year).sum(axis=1)  # [province, age]
+    share = province_urban(year)
+    band = np.zeros(N_AGES, np.int64)
+    for k, (lo, hi) in enumerate(_URBAN_BANDS):
+        band[lo:hi] = k + 1
+    g = np.zeros(len(_URBAN_BANDS) + 1) if offsets is None else np.concatenate([[0.0], offsets])
+    targets = _urban_band_targets()
+    for _ in range(40 if offsets is None else 1):
+        b = _bisect(lambda t: (pop * expit(t[:, None] + g[band])).sum(axis=1) / pop.sum(axis=1)
+                    - share, -10.0, 10.0, shape=len(share))  # fmt: skip
+        if offsets is not None:
+            break
+        for k, (lo, hi) in enumerate(_URBAN_BANDS):
+            sub = pop[:, lo:hi]
+            goal = targets[k]
+
+            def gap(t, sub=sub, b=b, goal=goal):
+                return (sub * expit(b[:, None] + t)).sum() / sub.sum() - goal
+
+            g[k + 1] = _bisect(gap, -10.0, 10.0)
+    return b, g[1:]
+
+
+@cache
+def province_urban_by_age(year: int) -> np.ndarray:
+    """Probability of urban residence ``[province, age]``.
+
+    Each province's urban share is that of :func:`province_urban`; the old live more often in
+    rural areas, with the log-odds offsets at 60-64 and 65+ that give the 2020 census's shares
+    aged 60+ and 65+ among urban and rural residents (china.yaml urban_rural_aging_2020), kept
+    for later years (assumption).
+    """
+    offsets = _urban_age_offsets()
+    b, _ = _solve_urban(year, offsets)
+    g = np.zeros(N_AGES)
+    for k, (lo, hi) in enumerate(_URBAN_BANDS):
+        g[lo:hi] = offsets[k]
+    return expit(b[:, None] + g[None, :])
+
+
 @cache
 def districts() -> tuple[np.ndarray, np.ndarray]:
     """Number of synthetic districts per province, and of those the city (urban) ones."""
@@ -234,7 +303,8 @@ def condition_intercepts(year: int) -> np.ndarray:
     nodes, w = np.polynomial.hermite_e.hermegauss(40)
     w = w / w.sum()
     ps = smoking()
-    pu = year_figures(year)["urban_pct"] / 100
+    pop = province_age_sex(year).sum(axis=1)
+    pu = (pop * province_urban_by_age(year)).sum(axis=0) / np.maximum(pop.sum(axis=0), 1e-300)
     out = np.full((len(P.CONDITIONS), 2, N_AGES), -40.0)
     for c, name in enumerate(P.CONDITIONS):  # nine conditions, not people
         target = _prevalence_curve(P.PREVALENCE[name], weights)
@@ -296,3 +366,22 @@ def death_probability(year: int) -> np.ndarray:
 
     k = float(_bisect(gap, 0.05, 20.0))
     return 1 - np.exp(-_hazard(k))
+
+
+@cache
+def ckd_reduced_intercept(year: int) -> float:
+    """Intercept ``c`` of the chance that a person's CKD has a reduced eGFR (below 60).
+
+    Solved so that, with the CKD prevalence curve of :data:`._params.PREVALENCE` and the year's
+    population, ``KIDNEY["reduced_share"]`` percent of adults have CKD with eGFR below 60.
+    """
+    weights = age_sex(year)
+    curve = _prevalence_curve(P.PREVALENCE["ckd"], weights)
+    adult = AGES >= 18
+    slope = P.KIDNEY["age_slope"] * (AGES - 60.0)
+
+    def excess(c):
+        share = (weights * curve * expit(c + slope))[:, adult].sum() / weights[:, adult].sum()
+        return share - P.KIDNEY["reduced_share"] / 100
+
+    return float(_bisect(excess, -20.0, 20.0))

@@ -90,10 +90,12 @@ MALE_HAZARD = {"base": 1.25, "bump": 0.6, "peak": 55.0, "width": 30.0}
 
 #: Log relative risk of death for each condition (and for smoking), around the age-sex
 #: probability; death probabilities are rescaled within each age-sex cell of a block so the
-#: cell's mean probability is the life-table one (assumption, magnitudes of cohort studies).
+#: cell's mean probability is the life-table one (assumption, magnitudes of cohort studies;
+#: cancer's relative risk of 10 makes about a quarter of deaths those of people with cancer,
+#: as in China's cause-of-death statistics, where cancer is the leading cause).
 DEATH_LOG_RR = {
     "hypertension": 0.2, "diabetes": 0.4, "copd": 0.6, "ihd": 0.5, "stroke": 0.7,
-    "cancer": 1.6, "ckd": 0.5, "dementia": 1.0, "adl_disabled": 0.8, "smoker": 0.3,
+    "cancer": 2.3, "ckd": 0.5, "dementia": 1.0, "adl_disabled": 0.8, "smoker": 0.3,
 }  # fmt: skip
 
 # --------------------------------------------------------------------------- risk factors
@@ -115,11 +117,12 @@ BMI_SEX_SHIFT = 0.01
 #: Children: median 15.5 at 5 rising 0.35 a year to 17, log-sd 0.13 (assumption).
 BMI_CHILD = {"base": 15.5, "slope": 0.35, "sd": 0.13}
 
-#: Systolic blood pressure (mm Hg), one normal draw per person (assumption): without
-#: hypertension 110 + 0.25 (age - 18) + 4 for men, sd 9, capped at 139; with hypertension
-#: 148 + 0.1 (age - 50), sd 15 (most hypertensives are uncontrolled: control 15.3%, CHS);
-#: children 95 + 1.0 age, sd 8.
-SBP = {"normal": (110.0, 0.25, 4.0, 9.0), "hypertensive": (148.0, 0.1, 15.0),
+#: Usual systolic blood pressure without treatment (mm Hg), one draw per person (assumption):
+#: without hypertension 110 + 0.25 (age - 18) + 4 for men, sd 9, capped at 139; with
+#: hypertension 140 + 0.1 (age - 50) + 12 |z| (a half-normal excess: untreated hypertensives
+#: are above the threshold; treatment, drawn with the clinical records, lowers what is
+#: measured); children 95 + 1.0 age, sd 8.
+SBP = {"normal": (110.0, 0.25, 4.0, 9.0), "hypertensive": (140.0, 0.1, 12.0),
        "child": (95.0, 1.0, 8.0)}  # fmt: skip
 
 # --------------------------------------------------------------------------- conditions
@@ -244,9 +247,32 @@ ADMISSION_POPULATION_MILLION = {2020: 1411.78, 2021: 1412.60, 2022: 1411.75, 202
 #: NHC bulletins (secondary); 2024 keeps 2023 (assumption).
 ALOS = {2020: 9.5, 2021: 9.2, 2024: 8.8}
 
-#: Cost per episode (yuan) of outpatient visits and admissions: 2023 china.yaml; 2020-2022 NHC
-#: bulletins (secondary): 324.4/9,848.4, 329.2/9,923.8, 342.7/10,021.0; 2024 keeps 2023.
-COST = {2020: (324.4, 9848.4), 2021: (329.2, 9923.8), 2022: (342.7, 10021.0)}
+#: Hospital cost per outpatient visit and per admission (yuan): 2023 china.yaml; 2020-2022 the NHC
+#: statistical bulletins (secondary, read from reprints of the bulletins' text): 324.4/10,619.2,
+#: 329.2/11,002.3, 342.7/10,860.6 (the 9,848.4 used before is the 2019 figure); 2024 keeps 2023.
+#: These are the means over hospitals; levels have their own figures (:data:`LEVEL_COST_2020`).
+COST = {2020: (324.4, 10619.2), 2021: (329.2, 11002.3), 2022: (342.7, 10860.6)}
+
+#: Cost per visit and per admission (yuan) by level of care, 2020, and average stay (days).
+#: Tertiary and secondary hospitals: NHC statistical bulletin 2020 (secondary: 373.6 and 238.4
+#: per visit, 14,442.0 and 6,760.5 per admission, as recalled from reprints of the bulletin; to be
+#: checked against it), in line with the 2019 figures of public hospitals (about 13,500 vs 6,400
+#: per admission). Township and community health centres: NHC bulletin 2020 via china.yaml
+#: (primary_care_costs_2020, secondary); the township stay is its cost per admission over its
+#: cost per day (2,083.0 / 317.5 = 6.6 days, derived). Primary and unrated hospitals, community
+#: stations, the hospital levels' stays and the community centres' stay: assumptions, chosen so
+#: the mean over hospitals is the bulletin's 324.4 yuan, 10,619.2 yuan and 9.5 days.
+LEVEL_COST_2020 = {
+    "tertiary": (373.6, 14442.0), "secondary": (238.4, 6760.5),
+    "primary_hospital": (175.0, 5200.0), "unrated_hospital": (175.0, 5200.0),
+    "township_health_centre": (84.7, 2083.0), "community_health_centre": (165.9, 3560.3),
+    "community_health_station": (90.0, 3560.3),
+}  # fmt: skip
+LEVEL_ALOS_2020 = {
+    "tertiary": 9.8, "secondary": 9.3, "primary_hospital": 9.0, "unrated_hospital": 9.0,
+    "township_health_centre": 6.6, "community_health_centre": 9.0,
+    "community_health_station": 9.0,
+}  # fmt: skip
 
 #: Share of visits that are emergency visits (assumption: about 4% of outpatient and emergency
 #: visits in the NHC yearbooks' hospital tables).
@@ -266,23 +292,30 @@ VISIT_CONDITION = {"hypertension": 0.5, "diabetes": 0.8, "copd": 0.6, "ihd": 0.7
 #: Gamma frailty of visit and admission rates (shape; mean 1): heavy users exist.
 RATE_FRAILTY_SHAPE = 2.0
 
-#: Relative admission rate by age band (assumption: National Health Services Survey 2018
-#: hospitalisation rates rise from about 5% a year in young adults to over 30% at 75+), plus
-#: births: women aged 20-39 have 0.10 extra admissions a year.
-ADMIT_AGE = ((5, 0.7), (15, 0.2), (45, 0.35), (65, 0.8), (80, 1.8), (200, 2.6))
-ADMIT_BIRTH = 0.10
+#: Relative admission rate by age band (assumption, tuned so the share of people 60+ admitted in
+#: the year is the 24.9% of the National Health Services Survey 2018, Wu N et al., Int J Equity
+#: Health 2023;22:169, secondary; rates rise from young adults to old age less steeply than
+#: before, when 44% of people 75+ were admitted). Deliveries are drawn apart (:data:`FERTILITY`).
+ADMIT_AGE = ((5, 0.75), (15, 0.25), (45, 0.4), (60, 0.75), (75, 1.1), (85, 1.35), (200, 1.45))
 ADMIT_UNINSURED = 0.7
 #: Log relative admission rate by condition (assumption).
-ADMIT_LOG_RR = {"hypertension": 0.2, "diabetes": 0.4, "copd": 0.6, "ihd": 0.6, "stroke": 0.6,
-                "cancer": 1.5, "ckd": 0.6, "dementia": 0.4, "adl_disabled": 0.5}  # fmt: skip
+ADMIT_LOG_RR = {"hypertension": 0.15, "diabetes": 0.3, "copd": 0.5, "ihd": 0.5, "stroke": 0.5,
+                "cancer": 1.3, "ckd": 0.5, "dementia": 0.3, "adl_disabled": 0.4}  # fmt: skip
 #: Expected readmissions per index admission, used to size index admissions so that all
 #: admissions (index, readmissions, terminal) match the year's figure (tuned; assumption).
-READMISSION_ALLOWANCE = 0.125
+READMISSION_ALLOWANCE = 0.105
+#: Days between the discharge of a stay (or of its chain of readmissions) and the next admission
+#: that is not a readmission: more than 30, so that a readmission in the dates is exactly a
+#: readmission of the ground-truth model.
+EPISODE_GAP = 31
 
 #: Length of stay: log-normal spread and log-shifts by condition and age (assumption), scaled so
 #: the mean of each block is the year's ALOS.
 LOS_LOG_SD = 0.6
 LOS_LOG_SHIFT = {"stroke": 0.35, "cancer": 0.3, "copd": 0.15, "dementia": 0.2, "old": 0.2}
+#: Deliveries stay apart from that scaling: log-normal with these means (days) and log-sd 0.35
+#: (assumption: about 3 days after a vaginal delivery and 5-6 after a caesarean in China).
+DELIVERY_LOS = {"O80": 3.0, "O82": 5.5}
 #: Cost spread (log-sd) of visits and admissions; admissions cost in proportion to LOS^0.8.
 COST_LOG_SD = {"outpatient": 0.9, "inpatient": 0.5}
 EMERGENCY_COST = 1.5
@@ -312,19 +345,69 @@ CONDITION_ICD10 = {
     "stroke": (("I69.3", "Sequelae of cerebral infarction", 0.8, 0.3),
                ("I63.9", "Cerebral infarction, unspecified", 0.2, 0.6),
                ("I61.9", "Intracerebral haemorrhage, unspecified", 0.0, 0.1)),
-    "cancer": (("C34.9", "Malignant neoplasm of bronchus or lung", 0.25, 0.25),
-               ("C16.9", "Malignant neoplasm of stomach", 0.15, 0.15),
-               ("C22.0", "Liver cell carcinoma", 0.15, 0.15),
-               ("C18.9", "Malignant neoplasm of colon", 0.15, 0.15),
-               ("C50.9", "Malignant neoplasm of breast", 0.15, 0.15),
-               ("C15.9", "Malignant neoplasm of oesophagus", 0.15, 0.15)),
-    "ckd": (("N18.3", "Chronic kidney disease, stage 3", 0.8, 0.5),
-            ("N18.4", "Chronic kidney disease, stage 4", 0.2, 0.5)),
+    # Cancer and CKD codes are the person's own (CANCER_SITES, the CKD stage from the eGFR level),
+    # not drawn per encounter; the weights here are unused.
+    "cancer": (("C34.9", "Malignant neoplasm of bronchus or lung", 1, 1),
+               ("C16.9", "Malignant neoplasm of stomach", 1, 1),
+               ("C22.0", "Liver cell carcinoma", 1, 1),
+               ("C18.9", "Malignant neoplasm of colon", 1, 1),
+               ("C15.9", "Malignant neoplasm of oesophagus", 1, 1),
+               ("C25.9", "Malignant neoplasm of pancreas", 1, 1),
+               ("C50.9", "Malignant neoplasm of breast", 1, 1),
+               ("C73", "Malignant neoplasm of thyroid gland", 1, 1),
+               ("C53.9", "Malignant neoplasm of cervix uteri", 1, 1),
+               ("C61", "Malignant neoplasm of prostate", 1, 1),
+               ("C71.9", "Malignant neoplasm of brain", 1, 1),
+               ("C95.9", "Leukaemia, unspecified", 1, 1)),
+    "ckd": (("N18.2", "Chronic kidney disease, stage 2", 1, 1),
+            ("N18.3", "Chronic kidney disease, stage 3", 1, 1),
+            ("N18.4", "Chronic kidney disease, stage 4", 1, 1),
+            ("N18.5", "Chronic kidney disease, stage 5", 1, 1)),
     "dementia": (("F03", "Unspecified dementia", 0.6, 0.6),
                  ("G30.9", "Alzheimer disease, unspecified", 0.4, 0.4)),
 }  # fmt: skip
 
-#: Department of each condition's encounters.
+#: Cancer site of each person with cancer: one site for life, drawn from these shares (%) by sex
+#: and age band (upper bound exclusive), in the order of the cancer codes above. Adults 40+: the
+#: sex-specific share of new cases in the national cancer registry for 2016 (Zheng R et al., J
+#: Natl Cancer Cent 2022;2:1-9, secondary, rounded; the sites listed, renormalised). Adults
+#: 15-39: the same with the digestive, lung and prostate shares cut to a third and thyroid,
+#: breast, cervix, brain and leukaemia kept (assumption: young adults' cancers are mostly those).
+#: Children: leukaemia and brain tumours only (assumption; they are most childhood cancers).
+CANCER_SITES = {
+    #        lung stom liver colon oeso panc breast thyr cervix prost brain leuk
+    "M": ((15, (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 35, 65)),
+          (40, (8.2, 4.4, 4.2, 3.5, 3.0, 0.9, 0.0, 2.1, 0.0, 0.0, 2.3, 2.2)),
+          (200, (24.6, 13.3, 12.7, 10.5, 8.9, 2.7, 0.0, 2.1, 0.0, 3.7, 2.3, 2.2))),
+    "F": ((15, (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 35, 65)),
+          (40, (5.1, 2.1, 1.8, 3.3, 1.2, 0.9, 16.7, 9.5, 6.2, 0.0, 2.6, 2.1)),
+          (200, (15.2, 6.4, 5.3, 10.0, 3.6, 2.6, 16.7, 9.5, 6.2, 0.0, 2.6, 2.1))),
+}  # fmt: skip
+
+#: Kidney function: most CKD in China is albuminuria with a normal eGFR. A person with CKD has a
+#: reduced eGFR (below 60) with probability expit(c + 0.05 (age - 60)), c solved so that 1.7% of
+#: adults have CKD with eGFR below 60 (Zhang L et al., Lancet 2012;379:815, secondary; CKD 8.2%
+#: of adults, PREVALENCE). Their eGFR level is normal (mean 45, sd 10) within 10-59; others' is
+#: 110 - 0.8 (age - 20) + 10 z, drawn above 60 (not clipped: no pile at 60). A test adds noise
+#: (sd 4). Urine albumin-to-creatinine ratio (mg/g) is log-normal: CKD without reduced eGFR
+#: median 90 (at least 30), with reduced eGFR median 150, without CKD median 8 (below 30).
+KIDNEY = {"reduced_share": 1.7, "age_slope": 0.05, "reduced": (45.0, 10.0), "test_sd": 4.0,
+          "uacr_median": {"albuminuria": 90.0, "reduced": 150.0, "none": 8.0},
+          "uacr_log_sd": {"albuminuria": 0.8, "reduced": 1.0, "none": 0.6}}  # fmt: skip
+
+#: The care cascade. Awareness (diagnosed) and treatment among adults with the condition:
+#: diabetes 36.7% and 32.9% (CCDRFS 2018, Wang L et al., JAMA 2021, china.yaml), hypertension
+#: 46.9% and 40.7% (China Hypertension Survey, Wang Z et al., Circulation 2018, china.yaml). Only
+#: a diagnosed condition can be the reason of an encounter, a secondary diagnosis or a drug;
+#: treated patients come back for prescriptions (1 + Poisson(``refills``) visits a year).
+#: Treatment lowers the person's blood pressure and HbA1c by these amounts (mean, sd; assumption
+#: in the range of trials: 10-15 mm Hg for one to two drugs, about 1 point of HbA1c for metformin)
+#: so control among the treated is near the surveys' (diabetes HbA1c < 7%: 50.1% of treated;
+#: hypertension < 140/90: 15.3% of all, 37.6% of treated).
+CASCADE = {"diabetes": {"aware": 36.7, "treated": 32.9}, "hypertension": {"aware": 46.9,
+           "treated": 40.7}, "refills": 2.0, "sbp_drop": (7.0, 5.0),
+           "hba1c_drop": (1.3, 0.4)}  # fmt: skip
+
 CONDITION_DEPARTMENT = {
     "hypertension": "cardiology", "diabetes": "endocrinology", "copd": "respiratory",
     "ihd": "cardiology", "stroke": "neurology", "cancer": "oncology", "ckd": "nephrology",
@@ -346,14 +429,36 @@ ACUTE = (
     ("K80.2", "Calculus of gallbladder", "general_surgery", 0.1, 0.6, 25, 200, None),
     ("N39.0", "Urinary tract infection", "urology", 0.5, 0.2, 15, 200, None),
     ("Z00.0", "General medical examination", "general_practice", 1.5, 0.0, 0, 200, None),
-    ("O80", "Single spontaneous delivery", "obstetrics", 0.0, 1.0, 20, 40, "F"),
     ("Z34.9", "Supervision of normal pregnancy", "obstetrics", 0.3, 0.0, 20, 40, "F"),
+    # Drawn apart, never as an ordinary acute reason (weights 0): deliveries (FERTILITY) and the
+    # causes of deaths in hospital without a chronic condition to blame (TERMINAL_CAUSE).
+    ("O80", "Single spontaneous delivery", "obstetrics", 0.0, 0.0, 15, 50, "F"),
+    ("O82", "Single delivery by caesarean section", "obstetrics", 0.0, 0.0, 15, 50, "F"),
+    ("O90.9", "Complication of the puerperium, unspecified", "obstetrics", 0.0, 0.0, 15, 50,
+     "F"),  # the reason of a readmission after a delivery
+    ("I50.9", "Heart failure, unspecified", "cardiology", 0.0, 0.0, 0, 200, None),
+    ("A41.9", "Sepsis, unspecified", "internal_medicine", 0.0, 0.0, 0, 200, None),
+    ("S06.9", "Intracranial injury, unspecified", "general_surgery", 0.0, 0.0, 0, 200, None),
 )  # fmt: skip
 #: Children's encounters not for a chronic condition go to paediatrics (under 15).
 PAEDIATRIC_AGE = 15
-#: Women aged 20-39 admitted for a reason other than a chronic condition are admitted for a
-#: delivery with this probability (so that births are about the year's births).
-DELIVERY_SHARE = 0.55
+
+#: Births: each woman has at most one delivery in the year, with a probability proportional to
+#: this age-specific fertility shape (births per 1,000 women by age band on 1 January, shaped on
+#: the 2020 census; assumption for the shape) and scaled so births per 1,000 person-years are the
+#: year's crude birth rate (2020: 8.52, NBS communique via china.yaml; later years the births
+#: over the year-end population).
+FERTILITY = ((15, 0.0), (20, 6.0), (25, 55.0), (30, 98.0), (35, 71.0), (40, 29.0), (45, 8.0),
+             (50, 2.0), (200, 0.0))  # fmt: skip
+#: Share of deliveries by caesarean section (assumption near the 34.9% of 2014, Li HT et al.,
+#: JAMA 2017;317:69, secondary).
+CAESAREAN_SHARE = 0.35
+#: Sex ratio at birth (males per 100 females), census 2020 (china.yaml).
+#: Infant deaths: the probability of dying before the first birthday (2020: 5.4 per 1,000 live
+#: births, NHC bulletin via china.yaml) and the share of those deaths in the first week and in
+#: days 7-27 (assumption from the 2020 neonatal rate of 3.4 per 1,000, about 60% of infant deaths
+#: neonatal, secondary); later deaths are uniform over days 28-364.
+INFANT_DEATH = {"first_week": 0.45, "neonatal_late": 0.15}
 
 #: Drugs (ATC code, name, probability of being prescribed at an encounter for the reason).
 DRUGS = {
@@ -391,16 +496,21 @@ LOINC = {
     "creatinine": ("14682-9", "Creatinine [Moles/volume] in Serum or Plasma", "umol/L"),
     "egfr": ("62238-1", "Glomerular filtration rate/1.73 sq M.predicted (CKD-EPI)",
              "mL/min/{1.73_m2}"),
+    "uacr": ("9318-7", "Albumin/Creatinine [Mass Ratio] in Urine", "mg/g"),
 }  # fmt: skip
 #: Probability of blood pressure at an adult's visit (1 for visits for hypertension and at
 #: admission), of BMI at admission, of the diabetes labs at a visit for diabetes (and at admission
 #: of anyone), of the kidney labs at a visit for CKD (and at admission).
 OBSERVE = {"bp_visit": 0.3, "bmi_admission": 0.8, "diabetes_labs": 0.6, "admission_labs": 0.7,
            "kidney_labs": 0.6}  # fmt: skip
-#: Lab values (assumption, clinical ranges): HbA1c % and fasting glucose mmol/L with and
-#: without diabetes, eGFR with and without CKD (mean, sd).
-LAB = {"hba1c": ((7.6, 1.3), (5.4, 0.35)), "glucose": ((8.6, 2.3), (5.1, 0.5)),
-       "egfr_ckd": (42.0, 11.0), "egfr_age": (110.0, -0.8, 10.0)}  # fmt: skip
+#: Lab values (assumption, clinical ranges). HbA1c (%) is the person's level plus a test noise:
+#: diabetics untreated mean 8.3 (sd 1.4 between people, 0.6 between tests), others 5.5 (0.35,
+#: 0.15) and below 6.5. Fasting glucose (mmol/L) follows the same test's HbA1c, 1.59 HbA1c - 3.0
+#: (the ADAG slope, Nathan DM et al., Diabetes Care 2008), plus noise (sd 2.4 for diabetics, 0.4
+#: for others), so the two correlate as in clinic data (about 0.7).
+LAB = {"hba1c": {"diabetic": (8.3, 1.4, 0.6), "other": (5.5, 0.35, 0.15)},
+       "glucose": {"slope": 1.59, "intercept": -3.0, "sd_diabetic": 2.4, "sd_other": 0.4},
+       "egfr_age": (110.0, -0.8, 10.0)}  # fmt: skip
 
 #: Ground-truth 30-day readmission model (logistic), the coefficients exported with the data.
 READMISSION = {"intercept": -3.3, "age_per_10y_over_65": 0.15, "male": 0.1,
@@ -408,12 +518,23 @@ READMISSION = {"intercept": -3.3, "age_per_10y_over_65": 0.15, "male": 0.1,
                "cancer": 0.5, "dementia": 0.3, "uninsured": 0.2}  # fmt: skip
 #: Ground-truth place-of-death model: a person dying in the period dies in hospital (a terminal
 #: admission ending on the death date) with this logistic probability (assumption: about one
-#: death in eight in hospital, more in cities and with cancer, so that about 0.6% of admissions
-#: end in death, near the 0.4-0.5% hospital mortality of the NHC yearbooks (not in the reference
-#: files); many dying patients in China are discharged to die at home).
-DEATH_IN_HOSPITAL = {"intercept": -2.6, "age_per_10y_over_75": -0.25, "urban": 0.8,
-                     "cancer": 0.6, "ihd": 0.2, "stroke": 0.2, "dementia": -0.5,
-                     "uninsured": -0.6}  # fmt: skip
+#: death in five in hospital, more in cities and with cancer, heart disease or stroke, fewer at
+#: the oldest ages and with dementia, so that about 0.5% of admissions end in death, near the
+#: 0.4-0.5% hospital mortality of the NHC yearbooks (not in the reference files); many dying
+#: patients in China are discharged to die at home).
+DEATH_IN_HOSPITAL = {"intercept": -3.0, "age_per_10y_over_75": -0.05, "urban": 0.8,
+                     "cancer": 1.0, "ihd": 0.4, "stroke": 0.4, "copd": 0.3, "ckd": 0.3,
+                     "diabetes": 0.2, "dementia": -0.5, "uninsured": -0.6}  # fmt: skip
+#: Principal diagnosis of a death in hospital: one of the patient's diagnosed conditions or an
+#: acute cause, drawn with these weights (assumption shaped on the causes of death in China:
+#: cancer, stroke, heart disease and COPD lead, 80.7% of deaths are cardiovascular, cancer or
+#: chronic respiratory, china.yaml deaths). Acute causes apply to anyone (heart failure from 50).
+TERMINAL_CAUSE = {"cancer": 60.0, "stroke": 6.0, "ihd": 6.0, "copd": 5.0, "ckd": 0.7,
+                  "dementia": 0.5, "diabetes": 0.3, "hypertension": 1.0,
+                  "I50.9": 2.5, "J18.9": 2.5, "A41.9": 0.2, "S06.9": 0.3}  # fmt: skip
+#: Maternal deaths per 100,000 deliveries (2020: 16.9, NHC bulletin via china.yaml): women 15-49
+#: who die in hospital die in a delivery admission at the rate that gives this.
+MATERNAL_DEATHS_PER_100K = 16.9
 
 #: Realistic mess on by default, at these rates (share of rows): missing observation values and
 #: encounter costs, exact duplicate encounter rows (with their diagnoses), miscoded dates (day and

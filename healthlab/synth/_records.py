@@ -41,8 +41,21 @@ def _chronic_code_table() -> tuple[np.ndarray, np.ndarray]:
     return cum, pos
 
 
-def primary_codes(reason: np.ndarray, kind: np.ndarray, rng) -> np.ndarray:
-    """Vocabulary position of the primary diagnosis of each encounter."""
+def _own_codes(people: People, rows: np.ndarray, cond: np.ndarray, default: np.ndarray):
+    """Vocabulary positions with the person's own cancer site and CKD stage where they apply."""
+    _, pos = _chronic_code_table()
+    cancer, ckd = CHRONIC.index("cancer"), CHRONIC.index("ckd")
+    site = np.maximum(people.cancer_site[rows], 0)
+    out = np.where(cond == cancer, pos[cancer, site], default)
+    return np.where(cond == ckd, pos[ckd, people.ckd_stage[rows]], out)
+
+
+def primary_codes(people: People, who, reason: np.ndarray, kind: np.ndarray, rng) -> np.ndarray:
+    """Vocabulary position of the primary diagnosis of each encounter.
+
+    A chronic reason's code is drawn by setting from :data:`._params.CONDITION_ICD10`, except
+    that a cancer is always the person's own site and CKD the stage of their eGFR level.
+    """
     cum, pos = _chronic_code_table()
     chronic = reason < len(CHRONIC)
     c = np.minimum(reason, len(CHRONIC) - 1)
@@ -50,23 +63,25 @@ def primary_codes(reason: np.ndarray, kind: np.ndarray, rng) -> np.ndarray:
     pick = (cum[c, k] < rng.random(len(reason))[:, None]).sum(axis=1)
     pick = np.minimum(pick, cum.shape[2] - 1)
     n_chronic_codes = sum(len(P.CONDITION_ICD10[x]) for x in CHRONIC)
-    return np.where(chronic, pos[c, pick], n_chronic_codes + reason - len(CHRONIC))
+    code = _own_codes(people, who, np.where(chronic, c, -1), pos[c, pick])
+    return np.where(chronic, code, n_chronic_codes + reason - len(CHRONIC))
 
 
 def secondary(people: People, who, kind, reason) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Secondary diagnoses of admissions: each other chronic condition of the patient.
+    """Secondary diagnoses of admissions: each other diagnosed chronic condition of the patient.
 
     Returns the encounter row, the sequence number (2, 3, ...) and the vocabulary position.
     """
     admissions = np.flatnonzero(kind == INPAT)
-    has = people.conditions[who[admissions]][:, : len(CHRONIC)].copy()
+    has = people.known[who[admissions]][:, : len(CHRONIC)].copy()
     primary = reason[admissions]
     rows = np.flatnonzero(primary < len(CHRONIC))
     has[rows, primary[rows]] = False
     enc, cond = np.nonzero(has)
     seq = np.cumsum(has, axis=1)[enc, cond] + 1
     _, pos = _chronic_code_table()
-    return admissions[enc], seq.astype(np.int8), pos[cond, 0]
+    code = _own_codes(people, who[admissions[enc]], cond, pos[cond, 0])
+    return admissions[enc], seq.astype(np.int8), code
 
 
 @cache
@@ -78,22 +93,29 @@ def drug_vocabulary() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(seen), tuple(seen.values())
 
 
-def medications(reason, kind, los, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def medications(people: People, who, reason, kind, los, rng):
     """Prescriptions: encounter row, drug position and days supplied.
 
     An encounter for a reason with drugs in :data:`._params.DRUGS` gets each of them with its
     probability; chronic drugs for 30 days at a visit, acute ones for 5, and for the stay in
-    hospital.
+    hospital. Hypertension and diabetes are treated only in treated patients, and their
+    encounters for it always carry at least the first drug; diagnosed but untreated patients
+    get none for it.
     """
     atc = drug_vocabulary()[0]
     acute = [row[0] for row in P.ACUTE]
     rows, drugs = [], []
     u = rng.random((max(len(v) for v in P.DRUGS.values()), len(reason)))
+    cascade = {"hypertension": 0, "diabetes": 1}
     for key, entries in P.DRUGS.items():  # reasons with drugs, not encounters
         code = CHRONIC.index(key) if key in CHRONIC else len(CHRONIC) + acute.index(key)
         enc = np.flatnonzero(reason == code)
+        first = np.zeros(len(enc), bool)
+        if key in cascade:
+            enc = enc[people.treated[who[enc], cascade[key]]]
+            first = ~(u[: len(entries), enc] < np.array([e[2] for e in entries])[:, None]).any(0)
         for j, (a, _, p) in enumerate(entries):
-            hit = enc[u[j, enc] < p]
+            hit = enc[(u[j, enc] < p) | (first & (j == 0))]
             rows.append(hit)
             drugs.append(np.full(len(hit), atc.index(a)))
     rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
@@ -109,7 +131,12 @@ OBS_ORDER = tuple(P.LOINC)
 
 
 def observations(people: People, who, kind, reason, rng):
-    """Vital signs and labs: encounter row, observation type (index of LOINC), value."""
+    """Vital signs and labs: encounter row, observation type (index of LOINC), value.
+
+    Each value is the person's level (:func:`._encounters.person_truth`: blood pressure on
+    treatment, HbA1c, eGFR, albuminuria) plus the noise of one measurement, so a person's
+    values track over time and fasting glucose follows the same test's HbA1c.
+    """
     n = len(who)
     u = rng.random((4, n))
     age = people.age[who]
@@ -124,34 +151,38 @@ def observations(people: People, who, kind, reason, rng):
     take_kid = labs_in | (is_reason["ckd"] & (u[3] < o["kidney_labs"]))
     parts = []
     kinds = (("sbp", take_bp), ("dbp", take_bp), ("bmi", take_bmi), ("hba1c", take_dm),
-             ("glucose", take_dm), ("creatinine", take_kid), ("egfr", take_kid))  # fmt: skip
+             ("glucose", take_dm), ("creatinine", take_kid), ("egfr", take_kid),
+             ("uacr", take_kid))  # fmt: skip
     rows = {name: np.flatnonzero(mask) for name, mask in kinds}
     z = {name: rng.standard_normal(len(r)) for name, r in rows.items()}
-    cond = people.conditions
-    col = {c: P.CONDITIONS.index(c) for c in ("diabetes", "ckd")}
+    dm_col = P.CONDITIONS.index("diabetes")
     r = rows["sbp"]
-    sbp = people.sbp[who[r]] + 8 * z["sbp"]
-    values = {"sbp": np.round(sbp), "dbp": np.round(0.55 * sbp + 8 + 6 * z["dbp"])}
+    p = who[r]
+    sbp = people.sbp[p] - people.sbp_drop[p] + 8 * z["sbp"]
+    values = {"sbp": np.round(np.clip(sbp, 70, 250)),
+              "dbp": np.round(0.55 * sbp + 8 + 6 * z["dbp"])}  # fmt: skip
     r = rows["bmi"]
     values["bmi"] = np.round(people.bmi[who[r]] + 0.3 * z["bmi"], 1)
-    for name, lo, hi in (("hba1c", 4.0, 15.0), ("glucose", 3.0, 25.0)):
-        r = rows[name]
-        dm = cond[who[r], col["diabetes"]]
-        (m1, s1), (m0, s0) = P.LAB[name]
-        v = np.where(dm, m1 + s1 * z[name], m0 + s0 * z[name])
-        cap = np.where(dm, hi, 6.4 if name == "hba1c" else 6.9)
-        values[name] = np.round(np.clip(v, lo, cap), 1)
+    p = who[rows["hba1c"]]
+    dm = people.conditions[p, dm_col]
+    noise = np.where(dm, P.LAB["hba1c"]["diabetic"][2], P.LAB["hba1c"]["other"][2])
+    hba1c = people.hba1c[p] + noise * z["hba1c"]
+    hba1c = np.where(dm, np.clip(hba1c, 4.0, 15.0), np.clip(hba1c, 4.0, 6.4))
+    values["hba1c"] = np.round(hba1c, 1)
+    g = P.LAB["glucose"]
+    glucose = np.where(dm, g["slope"] * hba1c + g["intercept"] + g["sd_diabetic"] * z["glucose"],
+                       5.0 + 0.5 * (hba1c - 5.5) + g["sd_other"] * z["glucose"])  # fmt: skip
+    values["glucose"] = np.round(np.where(dm, np.clip(glucose, 3.0, 25.0),
+                                          np.clip(glucose, 3.0, 6.9)), 1)  # fmt: skip
     r = rows["egfr"]
-    ckd = cond[who[r], col["ckd"]]
-    m, s = P.LAB["egfr_ckd"]
-    base, slope, sd = P.LAB["egfr_age"]
-    healthy = np.clip(base + slope * (people.age[who[r]] - 20) + sd * z["egfr"], 60, 140)
-    egfr = np.where(ckd, np.clip(m + s * z["egfr"], 8, 59), healthy)
+    p = who[r]
+    egfr = np.clip(people.egfr[p] + P.KIDNEY["test_sd"] * z["egfr"], 5, 150)
     values["egfr"] = np.round(egfr)
+    values["uacr"] = np.round(people.uacr[who[rows["uacr"]]] * np.exp(0.3 * z["uacr"]), 1)
     # Creatinine consistent with eGFR (CKD-EPI 2021 inverted above the knee), umol/L.
-    female = ~people.male[who[r]]
+    female = ~people.male[p]
     k = np.where(female, 0.7, 0.9)
-    a = np.where(female, 142 * 1.012, 142.0) * 0.9938 ** people.age[who[r]]
+    a = np.where(female, 142 * 1.012, 142.0) * 0.9938 ** people.age[p]
     scr = k * (egfr / a) ** (-1 / 1.2)
     values["creatinine"] = np.round(88.4 * scr * np.exp(0.03 * z["creatinine"]))
     for name, _ in kinds:

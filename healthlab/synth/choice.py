@@ -155,6 +155,7 @@ def assign_facilities(
     facilities: pd.DataFrame,
     *,
     kind_column: str | None = None,
+    levels=None,
     seed: int = 0,
 ) -> pd.Series:
     """The facility of each encounter, drawn from the choice model of this module.
@@ -170,6 +171,10 @@ def assign_facilities(
     kind_column : str, optional
         The column of ``encounters`` with the kinds; found automatically when it is one of
         ``encounter_type``, ``type``, ``setting``, ``kind``, ``visit_type``.
+    levels : array-like of str, optional
+        The level of care of each encounter, already chosen (as the clinical generator does, so
+        that cost and stay can follow the level): step 1 is skipped. A province without a
+        facility of that level still falls back to the next level up.
     seed : int
         Seed of the random draws (drawn in fixed blocks of encounters).
 
@@ -237,6 +242,13 @@ def assign_facilities(
     is_hub = np.zeros(len(prov), bool)
     is_hub[hubs] = True
     kinds = _kind_codes(encounters[kind_column])
+    given = None
+    if levels is not None:
+        given = pd.Index(LEVELS).get_indexer(pd.Series(levels).astype("string"))
+        if len(given) != len(encounters) or (given < 0).any():
+            raise InvalidParameterError(
+                f"levels must give one of {LEVELS} for each of the {len(encounters)} encounters"
+            )
     cum = _share_matrix()
     cross = np.array([CROSS_PROVINCE[k] for k in _KINDS])
     f_beds = np.log1p(fac["beds"].to_numpy(float))
@@ -256,6 +268,8 @@ def assign_facilities(
         u = rng.random((n, 3 + 2 * N_CANDIDATES))
         level = (cum[k, city] < u[:, :1]).sum(axis=1)
         level = np.minimum(level, len(LEVELS) - 1)
+        if given is not None:
+            level = given[lo:hi]
         p_cross = cross[k] * np.where(is_hub[home], HUB_STAY, 1.0)
         leave = (level == tertiary) & (u[:, 1] < p_cross)
         to = (dest_cdf[home] < u[:, 2:3]).sum(axis=1)

@@ -3,34 +3,47 @@
 The generative model, for each person observed between ``start`` and ``end`` (alive, up to
 the death date):
 
+0. **Truth.** Each person's clinical truth is drawn once
+   (:func:`healthlab.synth._encounters.person_truth`): whether hypertension and diabetes are
+   diagnosed and treated (the surveys' awareness and treatment), one cancer site by sex and
+   age, kidney function (most CKD is albuminuria with a normal eGFR; a minority has a reduced
+   eGFR), and the levels that lab tests measure (HbA1c, eGFR, albuminuria, blood pressure on
+   treatment). Undiagnosed disease leaves no code and no drug.
 1. **How many.** Outpatient visits, emergency visits and admissions are Poisson with a rate
-   of relative weights (age, sex, urban residence, insurance, each chronic condition) times a
-   gamma frailty shared by the person's visits and admissions, scaled so that the expected
-   visits and admissions per person-year are the year's national figures
-   (:func:`healthlab.synth._encounters.targets`).
+   of relative weights (age, sex, urban residence, insurance, each condition) times a gamma
+   frailty shared by the person's visits and admissions, scaled so that the expected visits
+   and admissions per person-year are the year's national figures
+   (:func:`healthlab.synth._encounters.targets`). Treated patients add prescription visits;
+   women deliver (at most once) at the year's birth rate.
 2. **Deaths in hospital.** A person who dies in the period dies in hospital with the
-   probability of a logistic *place-of-death* model (age, urban, cancer, heart disease,
-   stroke, dementia, insurance): a terminal admission then ends on the death date.
-3. **Why.** With probability ``1 - exp(-pull x number of conditions)`` an encounter is for
-   one of the person's chronic conditions, else for an acute reason drawn by age and sex
-   (respiratory infection, gastroenteritis, fracture, delivery, check-up...). The reason
-   sets the department, the primary ICD-10 diagnosis and the drugs prescribed; admissions
-   list the patient's other conditions as secondary diagnoses.
-4. **When and how long.** Dates are uniform over the days the person is observed alive;
-   length of stay is log-normal by reason and age, scaled to the year's average length of
-   stay; stays end before death (or on it, for a death in hospital) and before ``end``.
-5. **What it costs.** Log-normal costs scaled to the year's cost per visit and per admission
-   (admissions in proportion to LOS^0.8); insurance pays a share by scheme and setting.
-6. **Readmission.** Each index admission is followed by a readmission within 30 days with the
-   probability of a logistic *ground-truth* model (age, sex, number of conditions, log LOS,
-   COPD, CKD, cancer, dementia, insurance). Its coefficients are the ``risk_model`` table, and
-   each admission's true probability is in ``outcomes``: a student's model can be compared
-   with the truth. Readmissions that would fall after death or ``end`` are not observed
-   (``followup_complete`` says whose 30 days lie inside the period).
-7. **Observations.** Blood pressure, BMI, HbA1c, fasting glucose, creatinine and eGFR with
-   LOINC codes, taken by setting and reason, with values that follow the person's truth
-   (hypertensives have high blood pressure, diabetics high HbA1c, CKD low eGFR).
-8. **Mess** (on by default, :data:`healthlab.synth._params.MESS`): missing values, duplicate
+   probability of a logistic *place-of-death* model; that terminal admission ends on the death
+   date, and its principal diagnosis is the cause (cancer, circulatory and respiratory disease
+   first); a few women's deaths are maternal deaths, at the published rate per delivery.
+3. **Why.** With probability ``1 - exp(-pull x number of diagnosed conditions)`` an encounter
+   is for one of them, else for an acute reason drawn by age and sex. The reason sets the
+   department, the primary ICD-10 diagnosis (a cancer's code is the person's site, CKD's the
+   stage of their eGFR) and the drugs; admissions list the other diagnosed conditions.
+4. **Where.** The level of care (tertiary hospital ... community health station) is drawn by
+   kind and residence, and, given facilities, the facility within it
+   (:mod:`healthlab.synth.choice`).
+5. **How long and how much.** Stays are log-normal by reason and age, scaled so each level's
+   mean is its figure (deliveries 3-6 days apart); costs are log-normal (admissions in
+   proportion to LOS^0.8), scaled to the year's cost per visit and per admission at the level;
+   insurance pays a share by scheme and setting.
+6. **Readmission.** Every admission ending alive is followed by a readmission 1-30 days after
+   discharge with the probability of a logistic *ground-truth* model (age, sex, number of
+   conditions, log LOS, COPD, CKD, cancer, dementia, insurance); readmissions may be readmitted.
+   Its coefficients are the ``risk_model`` table and each admission's true probability is in
+   ``outcomes``. Episodes (a stay and its readmissions) are placed on the calendar uniformly
+   with more than 30 days between them, so no stay overlaps another and a readmission by the
+   dates is exactly a readmission of the model. Readmissions after death or ``end`` are not
+   observed (``followup_complete`` says whose 30 days lie inside the period).
+7. **Observations.** Blood pressure, BMI, HbA1c, fasting glucose (following the same test's
+   HbA1c), creatinine, eGFR and urine albumin with LOINC codes, taken by setting and reason:
+   the person's level plus the noise of one test.
+8. **Births.** Each delivery has a baby (sex by the sex ratio at birth) followed to the first
+   birthday at the year's infant mortality.
+9. **Mess** (on by default, :data:`healthlab.synth._params.MESS`): missing values, duplicate
    encounters, miscoded dates and unit slips, drawn from their own stream.
 
 Every parameter is in :mod:`healthlab.synth._params`. Randomness is drawn per block of
@@ -54,6 +67,7 @@ from healthlab.synth import _model as M
 from healthlab.synth import _params as P
 from healthlab.synth import _records as R
 from healthlab.synth._io import write_part
+from healthlab.synth._reference import LEVELS, china
 from healthlab.synth.checks import _year
 from healthlab.synth.population import _district_labels
 
@@ -61,7 +75,7 @@ __all__ = ["TABLES", "make_clinical", "write_clinical"]
 
 #: The tables make_clinical returns.
 TABLES = ("encounters", "diagnoses", "medications", "observations", "outcomes", "person_years",
-          "risk_model")  # fmt: skip
+          "births", "risk_model")  # fmt: skip
 
 #: Encounter ids are ``block * ID_STRIDE + n``: unique across blocks, stable across splits.
 ID_STRIDE = 100_000_000
@@ -98,74 +112,209 @@ def _people(frame: pd.DataFrame, lo: int, hi: int) -> E.People:
     )
 
 
-def _inpatient_dates(people, who, los, u):
-    """Admission day and LOS of stays that end (alive) before the person's last day."""
-    span = people.hi[who] - people.lo[who]
-    los = np.clip(los, 0, np.maximum(span - 1, 0))
-    admit = people.lo[who] + (u * np.maximum(span - los, 0)).astype(np.int64)
-    return admit, los
+def _encounter_rows(people: E.People, frame, year: int, facilities, seed: int, b: int,
+                    rng) -> dict:  # fmt: skip
+    """All encounters of a block: person row, kind, reason, level, facility, day, LOS, outcomes.
+
+    Counts first; then reasons; then the level of care (and, given facilities, the facility)
+    of each visit and index stay; then lengths of stay by level; then the chains of
+    readmissions; then the calendar (:func:`_place`).
+    """
+    c = E.counts(people, year, rng)
+    n = len(people.age)
+    idx = np.arange(n)
+    # Visits: ordinary and emergency (reason drawn), and treated patients' prescription visits.
+    v_who = np.concatenate([np.repeat(idx, c["visit"]), np.repeat(idx, c["emergency"])])
+    v_kind = np.concatenate([np.full(c["visit"].sum(), E.OUT), np.full(c["emergency"].sum(),
+                                                                        E.EMERG)])  # fmt: skip
+    v_reason = E.reasons(people, v_who, np.zeros(len(v_who), bool), rng)
+    r_who = np.concatenate([np.repeat(idx, c["refill"][:, 0]), np.repeat(idx, c["refill"][:, 1])])
+    r_reason = np.repeat([P.CONDITIONS.index("hypertension"), P.CONDITIONS.index("diabetes")],
+                         c["refill"].sum(axis=0))  # fmt: skip
+    v_who, v_reason = np.concatenate([v_who, r_who]), np.concatenate([v_reason, r_reason])
+    v_kind = np.concatenate([v_kind, np.full(len(r_who), E.OUT)])
+    # Admissions: index stays (reason drawn), deliveries, and deaths in hospital.
+    a_who = np.repeat(idx, c["admit"])
+    a_reason = E.reasons(people, a_who, np.ones(len(a_who), bool), rng)
+    d_who = idx[c["delivery"]]
+    a_who = np.concatenate([a_who, d_who])
+    a_reason = np.concatenate([a_reason, E.delivery_reasons(len(d_who), rng)])
+    t_who = idx[c["terminal"]]
+    maternal = _maternal(people, t_who, c)
+    t_reason = E.terminal_reasons(people, t_who, maternal, rng)
+    # Level of care and facility, before anything that depends on them.
+    who = np.concatenate([v_who, a_who, t_who])
+    kind = np.concatenate([v_kind, np.full(len(a_who) + len(t_who), E.INPAT)])
+    level = E.levels(people, who, kind, rng)
+    facility = np.full(len(who), -1, np.int64)
+    if facilities is not None:
+        facility, level = _facilities(who, kind, level, frame, facilities, seed, b)
+    nv, na = len(v_who), len(a_who)
+    # Stays by level; index stays fit in the person's time; chains of readmissions.
+    span = people.hi - people.lo
+    a_level = level[nv : nv + na]
+    a_los, scale = E.length_of_stay(people, a_who, a_reason, a_level, year, rng)
+    a_los = np.minimum(a_los, np.maximum(span[a_who] - 1, 0))
+    t_los, _ = E.length_of_stay(people, t_who, t_reason, level[nv + na :], year, rng, scale)
+    death = people.death[t_who]
+    t_los = np.minimum(t_los, death - people.lo[t_who])
+    chains = _chains(people, {"who": a_who, "reason": a_reason, "level": a_level,
+                              "facility": facility[nv : nv + na], "los": a_los}, year, scale,
+                     rng)  # fmt: skip
+    term_start = np.full(n, -1, np.int64)
+    term_start[t_who] = death - t_los
+    lo = int(people.lo[0]) if n else 0
+    chains = _place(people, chains, term_start, lo, rng.random((2, na)))
+    v_day = people.lo[v_who] + (rng.random(nv) * span[v_who]).astype(np.int64)
+    # Keep what is observed; re-point parents to the kept rows.
+    keep = chains["keep"]
+    new_row = np.cumsum(keep) - 1
+    parent = np.where(chains["parent"] >= 0, new_row[np.maximum(chains["parent"], 0)], -1)
+    parent = parent[keep]
+    k = {key: chains[key][keep] for key in ("who", "reason", "level", "facility", "los", "day",
+                                            "risk")}  # fmt: skip
+    nk, nt = len(k["who"]), len(t_who)
+    rows = {
+        "who": np.concatenate([v_who, k["who"], t_who]),
+        "kind": np.concatenate([v_kind, np.full(nk + nt, E.INPAT)]),
+        "reason": np.concatenate([v_reason, k["reason"], t_reason]),
+        "level": np.concatenate([level[:nv], k["level"], level[nv + na :]]),
+        "facility": np.concatenate([facility[:nv], k["facility"], facility[nv + na :]]),
+        "day": np.concatenate([v_day, k["day"], death - t_los]),
+        "los": np.concatenate([np.zeros(nv, np.int64), k["los"], t_los]),
+        "dies": np.concatenate([np.zeros(nv + nk, bool), np.ones(nt, bool)]),
+        "readmission": np.concatenate([np.zeros(nv, bool), parent >= 0, np.zeros(nt, bool)]),
+        "risk": np.concatenate([np.full(nv, np.nan), k["risk"], np.full(nt, np.nan)]),
+        "readmit_of": np.concatenate(
+            [np.full(nv, -1), np.where(parent >= 0, parent + nv, -1), np.full(nt, -1)]
+        ),  # fmt: skip
+    }
+    readmitted = np.zeros(len(rows["who"]), bool)
+    readmitted[rows["readmit_of"][rows["readmit_of"] >= 0]] = True
+    rows["readmitted"] = readmitted
+    discharge = rows["day"] + rows["los"]
+    rows["complete"] = discharge + 30 < people.hi[rows["who"]]
+    return rows
 
 
-def _encounter_rows(people: E.People, year: int, rng) -> dict:
-    """The encounters of a block before readmissions: person row, kind, reason, day, LOS."""
-    n_visit, n_emerg, n_admit, terminal = E.counts(people, year, rng)
-    idx = np.arange(len(people.age))
-    who = np.concatenate([np.repeat(idx, n_visit), np.repeat(idx, n_emerg),
-                          np.repeat(idx, n_admit), idx[terminal]])  # fmt: skip
-    kind = np.concatenate([np.full(n_visit.sum(), E.OUT), np.full(n_emerg.sum(), E.EMERG),
-                           np.full(n_admit.sum() + terminal.sum(), E.INPAT)])  # fmt: skip
-    dies = np.zeros(len(who), bool)
-    dies[len(who) - terminal.sum() :] = True
-    inpatient = kind == E.INPAT
-    reason = E.reasons(people, who, inpatient, rng)
-    los = np.zeros(len(who), np.int64)
-    los[inpatient] = E.length_of_stay(people, who[inpatient], reason[inpatient], year, rng)
-    u = rng.random(len(who))
-    span = people.hi[who] - people.lo[who]
-    day = people.lo[who] + (u * span).astype(np.int64)
-    admit, stay = _inpatient_dates(people, who[inpatient], los[inpatient], u[inpatient])
-    day[inpatient], los[inpatient] = admit, stay
-    # Deaths in hospital end on the death date.
-    death = people.death[who[dies]]
-    los[dies] = np.minimum(los[dies], death - people.lo[who[dies]])
-    day[dies] = death - los[dies]
-    return {"who": who, "kind": kind, "reason": reason, "day": day, "los": los, "dies": dies}
+def _maternal(people, t_who, c) -> np.ndarray:
+    """Which deaths in hospital are maternal deaths, at the published rate per delivery.
+
+    Women 15-49 who die in hospital die in a delivery admission with the probability that makes
+    the block's expected maternal deaths :data:`._params.MATERNAL_DEATHS_PER_100K` per 100,000 of
+    its expected deliveries.
+    """
+    age = people.age[t_who]
+    at_risk = ~people.male[t_who] & (age >= 15) & (age < 50)
+    expected = P.MATERNAL_DEATHS_PER_100K / 1e5 * c["delivery"].sum()
+    p = min(expected / max(at_risk.sum(), 1), 1.0)
+    return at_risk & (c["u_maternal"][t_who] < p)
 
 
-def _readmissions(people: E.People, rows: dict, end: int, year: int, rng) -> dict:
-    """Add readmissions drawn from the ground-truth model; return rows and outcome columns."""
-    index = np.flatnonzero((rows["kind"] == E.INPAT) & ~rows["dies"])
-    who = rows["who"][index]
-    risk = E.readmission_risk(people, who, rows["los"][index])
-    u = rng.random((2, len(index)))
-    discharge = rows["day"][index] + rows["los"][index]
-    readmit_day = discharge + 1 + (u[1] * 30).astype(np.int64)
-    los = E.length_of_stay(people, who, rows["reason"][index], year, rng)
-    hit = (u[0] < risk) & (readmit_day < people.hi[who])
-    los = np.minimum(los, np.maximum(people.hi[who] - 1 - readmit_day, 0))
-    n_old = len(rows["who"])
-    new = np.flatnonzero(hit)
-    out = {k: np.concatenate([v, v[index[new]]]) for k, v in rows.items()}
-    out["day"][n_old:] = readmit_day[new]
-    out["los"][n_old:] = los[new]
-    n = len(out["who"])
-    out["readmission"] = np.zeros(n, bool)
-    out["readmission"][n_old:] = True
-    out["risk"] = np.full(n, np.nan)
-    out["risk"][index] = risk
-    out["readmitted"] = np.zeros(n, bool)
-    out["readmitted"][index[new]] = True
-    out["readmit_of"] = np.full(n, -1)
-    out["readmit_of"][n_old:] = index[new]
-    out["complete"] = out["day"] + out["los"] + 30 <= end
-    return out
+def _group_starts(key: np.ndarray) -> np.ndarray:
+    """Index of the first row of each row's run of equal ``key`` (``key`` sorted)."""
+    first = np.ones(len(key), bool)
+    first[1:] = key[1:] != key[:-1]
+    return np.maximum.accumulate(np.where(first, np.arange(len(key)), 0))
+
+
+def _exclusive_cumsum(values: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` over the earlier rows of the same ``key`` (``key`` sorted)."""
+    total = np.cumsum(values) - values
+    return total - total[_group_starts(key)]
+
+
+def _chains(people, a: dict, year: int, scale, rng) -> dict:
+    """Index stays and their chains of readmissions (the ground-truth model).
+
+    Every admission of ``a`` (columns who, reason, level, facility, los) that ends alive is
+    followed by a readmission within 1 to 30 days of discharge with the probability of
+    :func:`._encounters.readmission_risk`; a readmission may itself be readmitted (same reason,
+    level and facility). Adds ``parent`` (row of the admission readmitted, -1 for index stays),
+    ``root`` (row of the episode's index stay), ``offset`` (admission day counted from the
+    episode's first day) and ``risk``. Rows are in generations: index stays first.
+    """
+    n0 = len(a["who"])
+    parts = {k: [v] for k, v in a.items()}
+    parts.update(parent=[np.full(n0, -1)], root=[np.arange(n0)],
+                 offset=[np.zeros(n0, np.int64)], risk=[np.zeros(0)])  # fmt: skip
+    gen = {k: v[0] for k, v in parts.items() if k != "risk"}
+    first = 0
+    while len(gen["who"]):  # generations of readmissions: a handful of rounds
+        risk = E.readmission_risk(people, gen["who"], gen["los"])
+        parts["risk"].append(risk)
+        u = rng.random((2, len(risk)))
+        hit = np.flatnonzero(u[0] < risk)
+        gap = 1 + (u[1][hit] * 30).astype(np.int64)
+        los, _ = E.length_of_stay(people, gen["who"][hit], gen["reason"][hit], gen["level"][hit],
+                                  year, rng, scale)  # fmt: skip
+        child = {k: gen[k][hit] for k in a}
+        after_birth = E._delivery_mask(child["reason"])
+        child["reason"] = np.where(after_birth, E._acute_code("O90.9"), child["reason"])
+        child.update(
+            los=los,
+            parent=first + hit,
+            root=gen["root"][hit],
+            offset=gen["offset"][hit] + gen["los"][hit] + gap,
+        )
+        first += len(risk)
+        for k, v in child.items():
+            parts[k].append(v)
+        gen = child
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def _place(people, rows: dict, term_start: np.ndarray, lo: int, u: np.ndarray) -> dict:
+    """Put each person's episodes on the calendar: no stay overlaps another.
+
+    Episodes (an index stay and its readmissions) are placed in random order with at least
+    :data:`._params.EPISODE_GAP` days between the end of one and the start of the next, uniformly
+    over the arrangements that fit: before ``term_start`` (a death in hospital, which is kept
+    clear by the same gap) or, otherwise, with the last index stay ending before the person's
+    last day. Readmissions falling after that day are not observed (dropped, and stays running
+    past it end there). Episodes that do not fit are dropped. Adds ``day`` and ``keep``.
+    """
+    root = rows["root"]
+    n_root = int((rows["parent"] < 0).sum())
+    who = rows["who"][:n_root]
+    end = np.zeros(n_root, np.int64)
+    np.maximum.at(end, root, rows["offset"] + rows["los"])
+    order = np.lexsort((u[0], who))
+    w, dur, first_los = who[order], end[order], rows["los"][:n_root][order]
+    gap = P.EPISODE_GAP
+    before = _exclusive_cumsum(dur + gap, w)
+    dying = term_start[w] >= 0
+    avail = np.where(dying, term_start[w], people.hi[w]) - lo
+    need = before + np.where(dying, dur + gap, first_los + 1)
+    ok = need <= avail
+    ok &= _exclusive_cumsum((~ok).astype(np.int64), w) == 0
+    # Slack: what is left after the kept episodes, shared out by sorted uniforms.
+    last = np.zeros(len(people.age), np.int64)
+    np.maximum.at(last, w[ok], need[ok])
+    slack = np.maximum(avail - last[w], 0)
+    # The j-th kept episode of a person starts after the j-th smallest of its uniforms (both
+    # orders group the rows by person, so position i is the same person in both).
+    spread = np.where(ok, u[1][order], np.inf)
+    offset_u = np.where(ok, spread[np.lexsort((spread, w))], 0.0)
+    start = lo + (offset_u * slack).astype(np.int64) + before
+    root_start = np.empty(n_root, np.int64)
+    root_start[order] = start
+    root_ok = np.empty(n_root, bool)
+    root_ok[order] = ok
+    day = root_start[root] + rows["offset"]
+    stop = people.hi[rows["who"]]
+    keep = root_ok[root] & (day < stop)
+    rows["los"] = np.minimum(rows["los"], np.maximum(stop - 1 - day, 0))
+    rows["day"], rows["keep"] = day, keep
+    return rows
 
 
 def _block(frame, b, year, lo, hi, rates, facilities, seed) -> dict[str, pd.DataFrame]:
     """All tables of one block of people."""
     rng = block_rng(seed, "clinical", b)
     people = _people(frame, lo, hi)
-    rows = _readmissions(people, _encounter_rows(people, year, rng), hi, year, rng)
+    E.person_truth(people, year, rng)
+    rows = _encounter_rows(people, frame, year, facilities, seed, b, rng)
     order = np.lexsort((rows["kind"], rows["day"], rows["who"]))
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
@@ -180,7 +329,7 @@ def _block(frame, b, year, lo, hi, rates, facilities, seed) -> dict[str, pd.Data
     chronic = reason < len(E.CHRONIC)
     dep = np.where(~chronic & (people.age[who] < P.PAEDIATRIC_AGE), deps.index("paediatrics"), dep)
     dep = np.where(kind == E.EMERG, deps.index("emergency"), dep)
-    cost = E.costs(people, who, kind, rows["los"], year, rng)
+    cost = E.costs(people, who, kind, rows["los"], rows["level"], year, rng)
     share = E.insured_share(people, who, kind, rng)
     cat = pd.Categorical.from_codes
     encounters = pd.DataFrame({
@@ -193,15 +342,14 @@ def _block(frame, b, year, lo, hi, rates, facilities, seed) -> dict[str, pd.Data
         "province": cat(people.province[who], categories=list(M.provinces()[0])),
         "district": cat(people.district[who], categories=_district_labels()[0]),
         "urban": people.urban[who],
-        "facility_id": pd.arrays.IntegerArray(np.zeros(len(who), np.int64),
-                                              np.ones(len(who), bool)),
+        "facility_id": pd.arrays.IntegerArray(np.maximum(rows["facility"], 0),
+                                              rows["facility"] < 0),
+        "facility_level": cat(rows["level"], categories=list(LEVELS)),
         "cost_yuan": cost, "insurance_paid_share": share,
         "readmission": rows["readmission"],
     }, copy=False)  # fmt: skip
-    if facilities is not None:
-        encounters["facility_id"] = _facilities(encounters, frame, facilities, seed, b)
     codes, labels = R.icd_vocabulary()
-    first = R.primary_codes(reason, kind, rng)
+    first = R.primary_codes(people, who, reason, kind, rng)
     s_rows, s_seq, s_code = R.secondary(people, who, kind, reason)
     d_rows = np.concatenate([np.arange(len(who)), s_rows])
     d_code = np.concatenate([first, s_code])
@@ -218,7 +366,7 @@ def _block(frame, b, year, lo, hi, rates, facilities, seed) -> dict[str, pd.Data
         "description": cat(d_code, categories=list(labels)),
         "condition": cat(cond_of_code[d_code], categories=list(E.CHRONIC)),
     }, copy=False)  # fmt: skip
-    m_rows, m_drug, m_days = R.medications(reason, kind, rows["los"], rng)
+    m_rows, m_drug, m_days = R.medications(people, who, reason, kind, rows["los"], rng)
     atc, names = R.drug_vocabulary()
     medications = pd.DataFrame({
         "encounter_id": enc_id[m_rows], "person_id": pid[m_rows], "date": day[m_rows],
@@ -258,6 +406,7 @@ def _block(frame, b, year, lo, hi, rates, facilities, seed) -> dict[str, pd.Data
         "person_id": people.person_id,
         "person_years": np.round((people.hi - people.lo) / 365.25, 6),
     })  # fmt: skip
+    births = _births(people, rows, enc_id, rng)
     tables = {
         "encounters": encounters,
         "diagnoses": diagnoses,
@@ -265,17 +414,58 @@ def _block(frame, b, year, lo, hi, rates, facilities, seed) -> dict[str, pd.Data
         "observations": observations,
         "outcomes": outcomes,
         "person_years": person_years,
+        "births": births,
     }
     return _mess.apply(tables, rates, block_rng(seed, "clinical-mess", b))
 
 
-def _facilities(encounters, people, facilities, seed, b):
-    """Facility of each encounter from the facility choice model (healthlab.synth.choice)."""
+def _facilities(who, kind, level, frame, facilities, seed, b):
+    """Facility (and its level) of each encounter from the choice model of
+    :mod:`healthlab.synth.choice`, at the level already drawn (a province without that level
+    falls back to the next level up)."""
     from healthlab.synth.choice import assign_facilities
 
     key = np.random.SeedSequence(seed, spawn_key=(b,)).generate_state(1)[0]
-    return assign_facilities(encounters, people, facilities, kind_column="encounter_type",
-                             seed=int(key)).to_numpy()  # fmt: skip
+    enc = pd.DataFrame({"person_id": frame["person_id"].to_numpy()[who],
+                        "encounter_type": np.asarray(E.KINDS)[kind]})  # fmt: skip
+    ids = assign_facilities(enc, frame, facilities, levels=np.asarray(LEVELS)[level],
+                            seed=int(key))  # fmt: skip
+    found = ids.notna().to_numpy()
+    ids = ids.fillna(-1).to_numpy(np.int64)
+    level_of = pd.Series(pd.Index(LEVELS).get_indexer(facilities["level"].astype("string")),
+                         index=facilities["facility_id"].to_numpy())  # fmt: skip
+    actual = np.where(found, level_of.reindex(ids).fillna(-1).to_numpy(np.int64), level)
+    return ids, np.where(actual >= 0, actual, level)
+
+
+def _births(people, rows, enc_id, rng) -> pd.DataFrame:
+    """One row per baby born in a delivery admission, with the infant's first year.
+
+    Sex by the census sex ratio at birth; death before the first birthday with the year's
+    infant mortality (:data:`._params.INFANT_DEATH` gives its timing). The infant's first year
+    is followed to its end even past the period (a birth cohort), so infant deaths per 1,000
+    births is the infant mortality rate.
+    """
+    deliv = np.flatnonzero(np.isin(rows["reason"], [E._acute_code("O80"), E._acute_code("O82")]))
+    n = len(deliv)
+    u = rng.random((4, n))
+    srb = china()["census_2020"]["sex_ratio_at_birth"]
+    rate = china()["births_and_early_deaths_2020"]["infant_mortality_per_1000"] / 1000
+    share = P.INFANT_DEATH
+    age = np.where(u[2] < share["first_week"], u[3] * 7,
+                   np.where(u[2] < share["first_week"] + share["neonatal_late"],
+                            7 + u[3] * 21, 28 + u[3] * 337)).astype(np.int64)  # fmt: skip
+    born = rows["day"][deliv]
+    dies = u[1] < rate
+    never = np.iinfo(np.int64).min
+    death = np.where(dies, (born + age) * 86_400_000, never).view("datetime64[ms]")
+    return pd.DataFrame({
+        "encounter_id": enc_id[deliv], "mother_id": people.person_id[rows["who"][deliv]],
+        "birth_date": born.astype("datetime64[D]").astype("datetime64[ms]"),
+        "sex": pd.Categorical.from_codes((u[0] < srb / (100 + srb)).astype(np.int8),
+                                         categories=["F", "M"]),
+        "infant_death_date": death,
+    }, copy=False)  # fmt: skip
 
 
 def _period(population_year: int, start, end) -> tuple[int, int]:
@@ -361,7 +551,8 @@ def make_clinical(
     dict of pandas.DataFrame or None
         ``encounters``, ``diagnoses``, ``medications``, ``observations``, ``outcomes`` (one row
         per admission), ``person_years`` (each person's observed time, the denominator of
-        rates) and ``risk_model`` (the ground-truth coefficients); None when ``out`` is given.
+        rates), ``births`` (one row per baby) and ``risk_model`` (the ground-truth
+        coefficients); None when ``out`` is given.
 
     References
     ----------

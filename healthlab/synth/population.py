@@ -7,8 +7,11 @@ The generative model, person by person (all of it vectorised over a block of peo
    census), each province's share aged 65+, and the national age-sex structure of the year
    hold (:func:`healthlab.synth._model.province_age_sex`). Age is completed years on
    1 January of ``year``; the birth date is uniform within the year of birth that implies.
-2. **Urban residence** is Bernoulli with the province's urban share (census 2020 shares
-   moved so the national share is the year's); the **district** is a synthetic county-level
+2. **Urban residence** is Bernoulli with a probability by province and age: the province's
+   urban share (census 2020 shares moved so the national share is the year's) holds, and the
+   old are more often rural, so the shares aged 60+ and 65+ of urban and rural residents are
+   the census's (:func:`healthlab.synth._model.province_urban_by_age`); the **district** is a
+   synthetic county-level
    area: city districts for urban people, counties for rural ones, uniform within the
    province.
 3. **Risk factors.** Current smoking is Bernoulli by age and sex (GATS China 2018 level);
@@ -170,7 +173,7 @@ def _tables(year: int, provinces: tuple | None) -> dict:
         "age_of_key": np.arange(2 * M.N_AGES) % M.N_AGES,
         "jan1": jan1, "days": _jan1(year - ages) - jan1, "year_jan1": _jan1(np.array([year]))[0],
         "year_days": _jan1(np.array([year + 1]))[0] - _jan1(np.array([year]))[0],
-        "urban": M.province_urban(year),
+        "urban": M.province_urban_by_age(year).ravel(),
         "d_start": np.vstack([offset + n_city, offset]),  # [urban, province]
         "d_span": np.vstack([n_d - n_city, n_city]).astype(float),
         "smoking": M.smoking().ravel(),
@@ -239,7 +242,7 @@ def _traits(t: dict, u, uc, z, z2) -> dict:
     prov, key = t["prov_of_cell"][cell], t["key_of_cell"][cell]  # key = sex * N_AGES + age
     male, age = t["male_of_key"][key], t["age_of_key"][key]
     birth = t["jan1"][age] + (u[1] * t["days"][age]).astype(np.int64)
-    urban = u[2] < t["urban"][prov]
+    urban = u[2] < t["urban"][prov * M.N_AGES + age]
     city = urban.astype(np.int64)
     district = t["d_start"][city, prov] + (u[3] * t["d_span"][city, prov]).astype(np.int64)
     smoker = u[4] < t["smoking"][key]
@@ -254,7 +257,7 @@ def _traits(t: dict, u, uc, z, z2) -> dict:
     a, slope, sex_add, sd = P.SBP["normal"]
     sbp = np.minimum(a + slope * (age - 18) + sex_add * male + sd * z2[0], 139)
     a, slope, sd = P.SBP["hypertensive"]
-    sbp = np.where(hyp, a + slope * (age - 50) + sd * z2[0], sbp)
+    sbp = np.where(hyp, a + slope * (age - 50) + sd * np.abs(z2[0]), sbp)
     a, slope, sd = P.SBP["child"]
     sbp = np.where(age < 18, a + slope * age + sd * z2[0], sbp)
     sbp = np.clip(np.round(sbp), 80, 240)
