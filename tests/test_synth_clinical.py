@@ -488,3 +488,24 @@ def test_births_deliveries_and_infant_deaths(clean_2023):
     assert checks.infant_deaths_per_1000(clean_2023) < 15  # 5.4 expected; see the benchmark
     dead = births.dropna(subset=["infant_death_date"])
     assert ((dead["infant_death_date"] - dead["birth_date"]).dt.days < 365).all()
+
+
+def test_maternal_deaths_are_drawn_at_the_published_rate_per_delivery():
+    """Item 2: expected maternal deaths are 16.9 per 100,000 deliveries (too rare to count at
+    small; benchmarks/audit_clinical.py counts them at a million people and more)."""
+    from healthlab.synth import _encounters as E
+    from healthlab.synth import clinical as C
+
+    people = make_population(BLOCK_SIZE, seed=32)
+    block = C._people(people, *C._period(2020, None, None))
+    E.person_truth(block, 2020, np.random.default_rng(1))
+    c = E.counts(block, 2020, np.random.default_rng(2))
+    dying = np.flatnonzero(c["terminal"])
+    at_risk = ~block.male[dying] & (block.age[dying] >= 15) & (block.age[dying] < 50)
+    assert at_risk.sum() > 0 and c["delivery"].sum() > 300
+    rng, u, hits = np.random.default_rng(3), np.zeros(len(block.age)), []
+    for _ in range(4000):  # repeated draws of who among the dying dies a maternal death
+        u[dying] = rng.random(len(dying))
+        hits.append(C._maternal(block, dying, {**c, "u_maternal": u}).sum())
+    per_100k = 1e5 * np.mean(hits) / c["delivery"].sum()
+    assert per_100k == pytest.approx(P.MATERNAL_DEATHS_PER_100K, rel=0.1)

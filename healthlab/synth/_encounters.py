@@ -160,9 +160,10 @@ def person_truth(people: People, year: int, rng) -> None:
     egfr = np.where(reduced, _truncated_normal(*k["reduced"], 10.0, 59.4, u[4]),
                     _truncated_normal(healthy, sd, 60.5, 150.0, u[4]))  # fmt: skip
     stage = np.select([egfr >= 60, egfr >= 30, egfr >= 15], [0, 1, 2], 3)
-    kind = np.where(reduced, "reduced", np.where(ckd, "albuminuria", "none"))
-    med = np.vectorize(k["uacr_median"].get)(kind) if n else np.zeros(0)
-    lsd = np.vectorize(k["uacr_log_sd"].get)(kind) if n else np.zeros(0)
+    group = np.where(reduced, 2, np.where(ckd, 1, 0))
+    names = ("none", "albuminuria", "reduced")
+    med = np.array([k["uacr_median"][g] for g in names])[group]
+    lsd = np.array([k["uacr_log_sd"][g] for g in names])[group]
     uacr = np.exp(np.log(med) + lsd * z[0])
     uacr = np.where(ckd & ~reduced, np.maximum(uacr, 30.0 + 5 * u[5]), uacr)
     uacr = np.where(ckd, uacr, np.minimum(uacr, 29.0 - 5 * u[5]))

@@ -139,6 +139,11 @@ def _share_matrix() -> np.ndarray:
 
 
 def _kind_codes(kinds: pd.Series) -> np.ndarray:
+    if isinstance(kinds.dtype, pd.CategoricalDtype):  # map the few categories, not every row
+        lookup = {k: i for i, k in enumerate(_KINDS)}
+        names = [str(c).lower() for c in kinds.cat.categories]
+        if all(n in lookup for n in names):
+            return np.array([lookup[n] for n in names], "int64")[kinds.cat.codes.to_numpy()]
     code = kinds.astype("string").str.lower().map({k: i for i, k in enumerate(_KINDS)})
     if code.isna().any():
         bad = kinds[code.isna()].iloc[0]
@@ -171,8 +176,9 @@ def assign_facilities(
     kind_column : str, optional
         The column of ``encounters`` with the kinds; found automatically when it is one of
         ``encounter_type``, ``type``, ``setting``, ``kind``, ``visit_type``.
-    levels : array-like of str, optional
-        The level of care of each encounter, already chosen (as the clinical generator does, so
+    levels : array-like of str or int, optional
+        The level of care of each encounter (a name, or its position in ``LEVELS``), already
+        chosen (as the clinical generator does, so
         that cost and stay can follow the level): step 1 is skipped. A province without a
         facility of that level still falls back to the next level up.
     seed : int
@@ -244,7 +250,11 @@ def assign_facilities(
     kinds = _kind_codes(encounters[kind_column])
     given = None
     if levels is not None:
-        given = pd.Index(LEVELS).get_indexer(pd.Series(levels).astype("string"))
+        levels = np.asarray(levels)
+        if levels.dtype.kind in "iu":  # codes into LEVELS
+            given = np.where((levels >= 0) & (levels < len(LEVELS)), levels, -1).astype("int64")
+        else:
+            given = pd.Index(LEVELS).get_indexer(pd.Series(levels).astype("string"))
         if len(given) != len(encounters) or (given < 0).any():
             raise InvalidParameterError(
                 f"levels must give one of {LEVELS} for each of the {len(encounters)} encounters"

@@ -426,10 +426,13 @@ def _facilities(who, kind, level, frame, facilities, seed, b):
     from healthlab.synth.choice import assign_facilities
 
     key = np.random.SeedSequence(seed, spawn_key=(b,)).generate_state(1)[0]
-    enc = pd.DataFrame({"person_id": frame["person_id"].to_numpy()[who],
-                        "encounter_type": np.asarray(E.KINDS)[kind]})  # fmt: skip
-    ids = assign_facilities(enc, frame, facilities, levels=np.asarray(LEVELS)[level],
-                            seed=int(key))  # fmt: skip
+    enc = pd.DataFrame(
+        {
+            "person_id": frame["person_id"].to_numpy()[who],
+            "encounter_type": pd.Categorical.from_codes(kind, list(E.KINDS)),
+        }
+    )
+    ids = assign_facilities(enc, frame, facilities, levels=level, seed=int(key))
     found = ids.notna().to_numpy()
     ids = ids.fillna(-1).to_numpy(np.int64)
     level_of = pd.Series(pd.Index(LEVELS).get_indexer(facilities["level"].astype("string")),
