@@ -7,7 +7,9 @@ cascade of diabetes and hypertension, coding consistency (cancer sites, CKD and 
 glucose), aging by urban and rural residence, admissions by age, readmission from the dates, and
 births. Prints one line per figure (``name value``) so runs can be compared.
 
-Usage: ``python benchmarks/audit_clinical.py [--people 200000] [--seed 0]``
+Usage: ``python benchmarks/audit_clinical.py [--people 200000] [--seed 0] [--sections all]``
+(at a million people or more, ``--sections deaths,births`` counts the rare events: maternal and
+infant deaths).
 """
 
 from __future__ import annotations
@@ -86,8 +88,9 @@ def deaths(people, enc, dx, out) -> None:
         lambda s: s.astype("string").str.startswith("C").any()
     )
     _show("share of in-hospital deaths carrying a cancer code (%)", 100 * float(any_cancer.mean()))
-    deliv = code == "O80"
+    deliv = code.isin(["O80", "O82"])
     _show("deliveries", int(deliv.sum()))
+    _show("deaths in delivery admissions", int(dead[deliv.to_numpy()].sum()))
     _show("deaths in delivery admissions per 100,000 deliveries",
           1e5 * float(dead[deliv.to_numpy()].mean()) if deliv.any() else float("nan"),
           "16.9 (2020)")  # fmt: skip
@@ -267,6 +270,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sections", default="all",
+                        help="comma-separated: level, deaths, cascade, coding, aging, "
+                             "admissions, readmission, births, risk (default all)")  # fmt: skip
     args = parser.parse_args()
     from healthlab.synth import make_clinical, make_facilities, make_population
 
@@ -277,17 +283,29 @@ def main() -> None:
     print(f"built {args.people:,} people in {time.perf_counter() - start:.1f} s, seed {args.seed}")
     enc, dx, med = clin["encounters"], clin["diagnoses"], clin["medications"]
     obs, out, py = clin["observations"], clin["outcomes"], clin["person_years"]
-    hospital_level(enc, fac)
-    deaths(people, enc, dx, out)
-    cascade(people, enc, dx, med, obs)
-    coding(people, enc, dx, obs)
-    aging(people)
-    admissions(people, enc, py)
-    readmission(enc, out, "mess off")
-    messy = make_clinical(people, facilities=fac, seed=args.seed)
-    readmission(messy["encounters"], messy["outcomes"], "default mess, duplicates dropped")
-    births(people, enc, dx, py, clin)
-    risk_model(out, clin)
+    only = set(args.sections.split(","))
+    want = lambda name: "all" in only or name in only  # noqa: E731
+    if want("level"):
+        hospital_level(enc, fac)
+    if want("deaths"):
+        deaths(people, enc, dx, out)
+    if want("cascade"):
+        cascade(people, enc, dx, med, obs)
+    if want("coding"):
+        coding(people, enc, dx, obs)
+    if want("aging"):
+        aging(people)
+    if want("admissions"):
+        admissions(people, enc, py)
+    if want("readmission"):
+        readmission(enc, out, "mess off")
+        messy = make_clinical(people, facilities=fac, seed=args.seed)
+        readmission(messy["encounters"], messy["outcomes"], "default mess, duplicates dropped")
+        del messy
+    if want("births"):
+        births(people, enc, dx, py, clin)
+    if want("risk"):
+        risk_model(out, clin)
 
 
 if __name__ == "__main__":
