@@ -339,8 +339,10 @@ def length_of_stay(people: People, idx, reason, level, year: int, rng, scale=Non
 
 
 @cache
-def _acute_tables():
-    """Cumulative weights of the acute reasons ``[kind (out, in), sex, age]``."""
+def _acute_tables() -> np.ndarray:
+    """Cumulative weights of the acute reasons, one run per cell ``(kind (out, in), sex, age)``,
+    each run offset by its cell number so the whole table is sorted (one searchsorted draws
+    every encounter's reason)."""
     ages = np.arange(P.MAX_AGE + 1)
     w = np.zeros((2, 2, len(ages), len(P.ACUTE)))
     for r, (_, _, _, w_out, w_in, lo, hi, sex) in enumerate(P.ACUTE):  # a dozen reasons
@@ -350,7 +352,9 @@ def _acute_tables():
                 w[0, s, live, r] = w_out
                 w[1, s, live, r] = w_in
     total = w.sum(axis=-1, keepdims=True)
-    return np.cumsum(w, axis=-1) / np.where(total > 0, total, 1.0)
+    cum = np.cumsum(w, axis=-1) / np.where(total > 0, total, 1.0)
+    cells = np.arange(cum[..., 0].size).reshape(cum.shape[:-1])
+    return (cum + cells[..., None]).ravel()
 
 
 def reasons(people: People, idx: np.ndarray, inpatient: np.ndarray, rng) -> np.ndarray:
@@ -367,16 +371,13 @@ def reasons(people: People, idx: np.ndarray, inpatient: np.ndarray, rng) -> np.n
     pull = np.where(inpatient, P.CHRONIC_PULL["inpatient"], P.CHRONIC_PULL["outpatient"])
     chronic = u[0] < 1 - np.exp(-pull * count)
     weights = np.array([P.REASON_WEIGHT[c] for c in CHRONIC], np.float32)  # [cond, kind]
-    w = (
-        has * weights[:, 1][None] * inpatient[:, None]
-        + has * weights[:, 0][None] * ~inpatient[:, None]
-    )
+    w = has * np.where(inpatient[:, None], weights[:, 1][None], weights[:, 0][None])
     cum = np.cumsum(w, axis=1)
     pick = (cum < (u[1] * cum[:, -1])[:, None]).sum(axis=1)
-    acute_cum = _acute_tables()[inpatient.astype(np.int64), people.male[idx].astype(np.int64),
-                                people.age[idx]]  # fmt: skip
-    acute = (acute_cum < u[2][:, None]).sum(axis=1)
-    acute = np.minimum(acute, len(P.ACUTE) - 1)
+    k = len(P.ACUTE)
+    cell = (inpatient.astype(np.int64) * 2 + people.male[idx]) * (P.MAX_AGE + 1) + people.age[idx]
+    acute = np.searchsorted(_acute_tables(), u[2] + cell, side="left") - cell * k
+    acute = np.clip(acute, 0, k - 1)
     return np.where(chronic & (count > 0), np.minimum(pick, 7), 8 + acute)
 
 

@@ -57,14 +57,14 @@ def primary_codes(people: People, who, reason: np.ndarray, kind: np.ndarray, rng
     that a cancer is always the person's own site and CKD the stage of their eGFR level.
     """
     cum, pos = _chronic_code_table()
-    chronic = reason < len(CHRONIC)
-    c = np.minimum(reason, len(CHRONIC) - 1)
-    k = (kind == INPAT).astype(np.int64)
-    pick = (cum[c, k] < rng.random(len(reason))[:, None]).sum(axis=1)
-    pick = np.minimum(pick, cum.shape[2] - 1)
+    u = rng.random(len(reason))
     n_chronic_codes = sum(len(P.CONDITION_ICD10[x]) for x in CHRONIC)
-    code = _own_codes(people, who, np.where(chronic, c, -1), pos[c, pick])
-    return np.where(chronic, code, n_chronic_codes + reason - len(CHRONIC))
+    out = n_chronic_codes + reason - len(CHRONIC)
+    rows = np.flatnonzero(reason < len(CHRONIC))  # only chronic reasons have a choice of code
+    c, k = reason[rows], (kind[rows] == INPAT).astype(np.int64)
+    pick = np.minimum((cum[c, k] < u[rows][:, None]).sum(axis=1), cum.shape[2] - 1)
+    out[rows] = _own_codes(people, who[rows], c, pos[c, pick])
+    return out
 
 
 def secondary(people: People, who, kind, reason) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
