@@ -38,6 +38,7 @@ __all__ = [
     "parse_parameter",
     "run_notebook",
     "run_notebooks",
+    "run_tasks",
 ]
 
 KERNEL = "python3"
@@ -126,10 +127,11 @@ class RunTask:
     parameters: dict[str, Any] = field(default_factory=dict)
     timeout: float | None = None
     kernel: str = KERNEL
+    label: str | None = None  # the name of its files; default the notebook's name
 
     @property
     def name(self) -> str:
-        return Path(self.source).stem
+        return self.label or Path(self.source).stem
 
 
 @dataclass
@@ -391,16 +393,39 @@ def run_notebooks(
     -------
     RunReport
     """
+    paths = find_notebooks([str(n) for n in notebooks])
+    out = Path(out) if out is not None else default_out()
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = _tasks(paths, size, parameters, out.resolve(), timeout)
+    return run_tasks(tasks, out=out, jobs=jobs, executor=executor, progress=progress)
+
+
+def run_tasks(
+    tasks: list[RunTask],
+    *,
+    out: str | Path,
+    jobs: int | None = None,
+    executor: Executor | None = None,
+    progress: bool | None = None,
+) -> RunReport:
+    """Run prepared tasks (each with its own parameters) and write the report into ``out``.
+
+    :func:`run_notebooks` prepares the tasks from notebook names; a course build prepares one
+    per module. Names (``RunTask.name``) must be unique. See :func:`run_notebooks`.
+    """
     import sys
 
     from tqdm import tqdm
 
     from healthlab._run_report import render
 
-    paths = find_notebooks([str(n) for n in notebooks])
-    out = Path(out) if out is not None else default_out()
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tasks = _tasks(paths, size, parameters, out.resolve(), timeout)
+    names = [t.name for t in tasks]
+    if len(set(names)) != len(names):
+        raise InvalidParameterError(f"two tasks share a name: {names}; give each a label")
+    if not tasks:
+        raise InvalidParameterError("no notebooks to run")
     jobs = jobs or os.cpu_count() or 1
     if jobs < 1:
         raise InvalidParameterError(f"jobs={jobs}: give at least 1")
@@ -425,7 +450,7 @@ def run_notebooks(
                 result = future.result()
             except Exception as exc:  # the worker itself died: still a result, never a stop
                 result = _lost(task, exc)
-            results[task.source] = result
+            results[task.name] = result
             bar.set_postfix_str(f"{result.name} {result.status}")
             bar.update()
     finally:
@@ -434,7 +459,7 @@ def run_notebooks(
             executor.shutdown()
     report = RunReport(
         out=out,
-        results=[results[t.source] for t in tasks],
+        results=[results[t.name] for t in tasks],
         seconds=round(time.perf_counter() - started, 3),
         jobs=jobs,
     )
