@@ -247,6 +247,75 @@ def _cluster(scheduler: str | None, jobs: int | None):
     return platform.executor(scheduler=scheduler)
 
 
+# --- healthlab course: course tracks and their sites (issue 12) ----------------------------
+
+
+@cli.group()
+def course() -> None:
+    """List, check and build the course tracks of curricula/."""
+
+
+@course.command("list")
+def course_list() -> None:
+    """List the tracks with their modules and hours."""
+    from healthlab import courses
+
+    for path in courses.list_tracks():
+        track = courses.load_track(path)
+        click.echo(
+            f"{track.name:<14} {len(track.modules)} modules, {track.hours:g} h  {track.title}"
+        )
+        for n, module in enumerate(track.modules, 1):
+            click.echo(f"    {n}. {module.id:<16} {module.notebook:<26} {module.hours:g} h")
+
+
+@course.command("check")
+@click.argument("tracks", nargs=-1)
+def course_check(tracks: tuple[str, ...]) -> None:
+    """Check TRACKS (names or files; default all): schema, notebooks, parameters, prerequisites,
+    competencies. Exit code 2 when one is broken; every problem is named with file and line."""
+    from healthlab import courses
+    from healthlab.errors import HealthlabError
+
+    targets = list(tracks) or [str(p) for p in courses.list_tracks()]
+    broken = []
+    for target in targets:
+        try:
+            track = courses.check_track(target)
+        except courses.TrackError as err:
+            broken += err.problems
+            continue
+        click.echo(f"ok  {track.name}: {len(track.modules)} modules, {track.hours:g} hours")
+    if broken:
+        for problem in broken:
+            click.echo(problem, err=True)
+        click.echo(f"healthlab: {len(broken)} problem(s) in the tracks", err=True)
+        sys.exit(2)
+    if not targets:
+        raise HealthlabError("no tracks (*.yaml) in curricula/")
+
+
+@course.command("build")
+@click.argument("track")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="The site folder.")
+@click.option("--size", type=SIZE, default=None, help="Override every module's size.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Notebooks at once.")
+@click.option("--solutions", is_flag=True, help="Keep solutions in the site (for instructors).")
+def course_build(track: str, out: str, size, jobs, solutions: bool) -> None:
+    """Run TRACK's notebooks with its parameters and write its static site to --out."""
+    from healthlab import courses
+
+    site = courses.build_site(track, out, size=size, jobs=jobs, solutions=solutions)
+    for result in site.run.results:
+        line = f"{result.status:<7} {result.name:<20} {result.seconds:6.1f} s"
+        if result.error:
+            line += f"  {result.error['ename']}: {result.error['evalue']}"[:160]
+        click.echo(line)
+    click.echo(f"site: {site.index}  (built in {site.seconds:.1f} s)")
+    if not site.ok:
+        sys.exit(1)
+
+
 class _ProgressBar:
     """A tqdm bar fed by a generator's ``progress(done, total)`` calls (on stderr)."""
 
