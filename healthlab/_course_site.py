@@ -205,53 +205,29 @@ IMIA domain areas).</p>
 """
 
 
-def build_site(
-    track,
+def build(
+    track: Track,
     out: str | Path,
     *,
+    defined: dict,
+    frameworks: dict,
     size: str | None = None,
     jobs: int | None = None,
     executor: Executor | None = None,
     solutions: bool = False,
     progress: bool | None = None,
 ) -> SiteReport:
-    """Run a track's notebooks with its parameters and write the course site into ``out``.
-
-    The site is built in a temporary folder beside ``out`` and moved into place only when
-    complete, so a failed build never leaves half a site where a good one was. A notebook that
-    fails is still rendered (with its error) and marked failed on the home page.
-
-    Parameters
-    ----------
-    track : str, path or Track
-        The track (checked first with :func:`healthlab.courses.check_track`).
-    out : str or Path
-        The site folder.
-    size : str, optional
-        Overrides every module's ``size`` (``"tiny"`` for a quick look).
-    jobs, executor, progress
-        As for :func:`healthlab.runs.run_notebooks`.
-    solutions : bool
-        Keep the solutions in the rendered notebooks (an instructor's site).
-
-    Returns
-    -------
-    SiteReport
-    """
+    """Build the site of a checked track; :func:`healthlab.courses.build_site` is the entrance."""
     import nbformat
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
-    from healthlab import courses, exercises, runs
+    from healthlab import exercises, runs
 
     started = time.perf_counter()
-    track = courses.check_track(track)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     folder = runs.notebooks_dir()
-    local = track.path.parent / courses.COMPETENCIES_FILE
-    defined = courses.competencies(local if local.exists() else None)
-    frameworks = courses.frameworks(local if local.exists() else None)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         tasks = []

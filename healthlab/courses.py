@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from healthlab._course_site import SiteReport
 from healthlab.errors import InvalidParameterError
 
 __all__ = [
@@ -422,4 +423,55 @@ def check_track(track: str | os.PathLike | Track, *, notebooks: Path | None = No
     return track
 
 
-from healthlab._course_site import SiteReport, build_site  # noqa: E402  (uses the names above)
+def build_site(
+    track: str | os.PathLike | Track,
+    out: str | os.PathLike,
+    *,
+    size: str | None = None,
+    jobs: int | None = None,
+    executor: Any = None,
+    solutions: bool = False,
+    progress: bool | None = None,
+) -> SiteReport:
+    """Run a track's notebooks with its parameters and write the course site into ``out``.
+
+    The site (``index.html`` with the modules in order, their objectives and hours, and the
+    competency matrix; ``modules/<id>.html``, each executed notebook rendered with nbconvert;
+    ``notebooks/<id>.ipynb``, the student version with the track's parameters) opens without a
+    server. It is built in a temporary folder beside ``out`` and moved into place only when
+    complete. A notebook that fails is still rendered, with its error, and marked failed.
+
+    Parameters
+    ----------
+    track : str, path or Track
+        The track; it is checked first (:func:`check_track`).
+    out : str or path
+        The site folder; a site already there is replaced whole.
+    size : str, optional
+        Overrides every module's ``size`` (``"tiny"`` for a quick look).
+    jobs, executor, progress
+        As for :func:`healthlab.runs.run_notebooks`.
+    solutions : bool
+        Keep solutions, and the run report under ``run/``: an instructor's site. By default
+        solution cells show the student version's code and none of their output.
+
+    Returns
+    -------
+    SiteReport
+    """
+    from healthlab import _course_site
+
+    track = check_track(track)
+    local = track.path.parent / COMPETENCIES_FILE
+    source = local if local.exists() else None
+    return _course_site.build(
+        track,
+        out,
+        defined=competencies(source),
+        frameworks=frameworks(source),
+        size=size,
+        jobs=jobs,
+        executor=executor,
+        solutions=solutions,
+        progress=progress,
+    )
