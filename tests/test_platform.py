@@ -240,6 +240,25 @@ def test_an_existing_folder_is_never_clobbered(tmp_path, population_builds):
     assert platform.query(out, "select count(*) as n from population")["n"].item() == 200
 
 
+def test_two_builds_into_one_folder_at_once_are_refused(tmp_path):
+    import fcntl
+
+    out = tmp_path / "pop"
+    with open(tmp_path / ".pop.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a build in another process holds it
+        with pytest.raises(StoreError, match="another build into"):
+            platform.build("population", 100, out, workers=1)
+    assert not out.exists()
+    platform.build("population", 100, out, workers=1)
+    assert not (tmp_path / ".pop.lock").exists()
+
+
+def test_the_block_size_is_the_generators():
+    from healthlab.synth.population import BLOCK_SIZE
+
+    assert platform.builds.BLOCK_SIZE == BLOCK_SIZE == BLOCK
+
+
 def test_a_damaged_build_is_refused(tmp_path):
     out = tmp_path / "pop"
     platform.build("population", 300, out, workers=1)

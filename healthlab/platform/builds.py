@@ -18,6 +18,7 @@ skipped, the others are made afresh.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -199,26 +200,52 @@ def build(
     plan = _check(name, n_people, out, year, mess, blocks_per_task, seed)
     out = Path(out).expanduser().absolute()
     began = time.perf_counter()
-    if (done := _existing(out, plan, force)) is not None:
-        return _report(out, done, [], 0, time.perf_counter() - began, "nothing (already built)")
-    staging = _staging(out, plan)
-    n_tasks = -(-plan["blocks"] // plan["blocks_per_task"])
-    receipts = {t: r for t in range(n_tasks) if (r := _tasks.finished(staging, t)) is not None}
-    resumed = len(receipts)
-    if name == "clinical":
-        _write_shared(staging, plan)
-    todo = [t for t in range(n_tasks) if t not in receipts]
-    where = "nothing (all tasks were done)"
-    if todo:
-        with executor(workers=workers, scheduler=scheduler) as pool:
-            where = describe(pool)
-            receipts.update(_run(pool, plan, todo, staging, receipts, progress))
-    manifest = _finish(staging, out, plan, [receipts[t] for t in range(n_tasks)])
+    with _lock(out):
+        if (done := _existing(out, plan, force)) is not None:
+            seconds = time.perf_counter() - began
+            return _report(out, done, [], 0, seconds, "nothing (already built)")
+        staging = _staging(out, plan)
+        n_tasks = -(-plan["blocks"] // plan["blocks_per_task"])
+        receipts = {t: r for t in range(n_tasks) if (r := _tasks.finished(staging, t))}
+        resumed = len(receipts)
+        if name == "clinical":
+            _write_shared(staging, plan)
+        todo = [t for t in range(n_tasks) if t not in receipts]
+        where = "nothing (all tasks were done)"
+        if todo:
+            with executor(workers=workers, scheduler=scheduler) as pool:
+                where = describe(pool)
+                receipts.update(_run(pool, plan, todo, staging, progress))
+        manifest = _finish(staging, out, plan, [receipts[t] for t in range(n_tasks)])
     seconds = time.perf_counter() - began
     return _report(out, manifest, list(receipts.values()), resumed, seconds, where)
 
 
-def _run(pool, plan, todo, staging, receipts, progress) -> dict[int, dict]:
+@contextlib.contextmanager
+def _lock(out: Path):
+    """Hold ``.<name>.lock`` beside ``out``: two builds into one folder would spoil each other."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    path = out.parent / f".{out.name}.lock"
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock; do not start two builds into one folder there
+        yield
+        return
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(
+                f"another build into {out} is running (it holds {path}); wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run(pool, plan, todo, staging, progress) -> dict[int, dict]:
     """Submit the tasks in ``todo``; return their receipts. One failure stops the build."""
     people_of = {}
     for t in todo:
