@@ -234,17 +234,13 @@ def run_command(notebooks, size, parameters, jobs, out, timeout, scheduler) -> N
 
 def _cluster(scheduler: str | None, jobs: int | None):
     """The Dask cluster's executor for --scheduler (platform, issue 13); else no executor."""
-    import contextlib
-
-    if scheduler is None:
-        return contextlib.nullcontext(None)
-    if jobs is not None:
+    if scheduler is not None and jobs is not None:
         raise click.UsageError(
             "pass either --jobs or --scheduler, not both: a cluster's size is set where it starts"
         )
     from healthlab import platform
 
-    return platform.executor(scheduler=scheduler)
+    return platform.cluster_executor(scheduler)
 
 
 # --- healthlab course: course tracks and their sites (issue 12) ----------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -39,3 +40,31 @@ def test_run_refuses_jobs_with_a_scheduler(capsys):
         main(["run", str(GOOD), "--jobs", "2", "--scheduler", "tcp://127.0.0.1:8786"])
     assert stop.value.code == 2
     assert "either --jobs or --scheduler" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_grade_fans_submissions_out_over_a_dask_cluster(dask_cluster, tmp_path, capsys):
+    import nbformat
+    from grading_helpers import SECRET, SOURCE, solved, write_roster
+
+    secret = tmp_path / "secret"
+    secret.write_bytes(SECRET)
+    roster = write_roster(tmp_path / "roster.csv", ["s001", "s002"])
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for student in ("s001", "s002"):
+        nbformat.write(solved(), subs / f"{student}.ipynb")
+    grades = tmp_path / "grades"
+    args = ["grade", str(SOURCE), "--roster", str(roster), "--secret-file", str(secret),
+            "--submissions", str(subs), "--out", str(grades), "-p", "size=tiny",
+            "--timeout", "60", "--memory", "1024", "--scheduler", dask_cluster]  # fmt: skip
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    assert stop.value.code == 0, capsys.readouterr()
+    assert "graded 2, skipped 0 (already graded), missing 0, unreadable 0, errors 0" in (
+        capsys.readouterr().out
+    )
+    rows = list(csv.DictReader((grades / "grades.csv").read_text().splitlines()))
+    assert [r["student_id"] for r in rows] == ["s001", "s002"]
+    assert all(r["status"] == "graded" and r["total"] == r["max_total"] for r in rows)
+    assert "grade_submission" in task_prefixes(dask_cluster)

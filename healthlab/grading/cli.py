@@ -142,6 +142,12 @@ def validate_command(notebook, parameters) -> None:
 )
 @click.option("--assignment", default=None, help="Name in the seed (default: SOURCE's name).")
 @click.option("--force", is_flag=True, help="Grade again what is already graded.")
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Grade on the Dask cluster at ADDRESS (tcp://host:8786); its workers must see the files.",
+)
 def grade_command(
     source,
     roster,
@@ -156,24 +162,32 @@ def grade_command(
     isolation,
     assignment,
     force,
+    scheduler,
 ) -> None:
     """Grade every submission in a sandbox; write the gradebook, grades.csv and feedback."""
+    from healthlab import platform
     from healthlab.grading import Limits, grade
 
-    report = grade(
-        source,
-        roster=roster,
-        secret_file=secret_file,
-        submissions=submissions,
-        out=out,
-        parameters=_parameters(parameters),
-        assignment=assignment,
-        jobs=jobs or os.cpu_count(),
-        force=force,
-        isolation=isolation,
-        progress=True,
-        limits=Limits(cell_timeout=timeout, total_timeout=total_timeout, memory_mb=memory),
-    )
+    if scheduler is not None and jobs is not None:
+        raise click.UsageError(
+            "pass either --jobs or --scheduler, not both: a cluster's size is set where it starts"
+        )
+    with platform.cluster_executor(scheduler) as pool:
+        report = grade(
+            source,
+            roster=roster,
+            secret_file=secret_file,
+            submissions=submissions,
+            out=out,
+            parameters=_parameters(parameters),
+            assignment=assignment,
+            jobs=jobs or os.cpu_count(),
+            force=force,
+            isolation=isolation,
+            progress=True,
+            limits=Limits(cell_timeout=timeout, total_timeout=total_timeout, memory_mb=memory),
+            executor=pool,
+        )
     click.echo(report.summary())
     if report.errors:
         sys.exit(1)

@@ -6,13 +6,14 @@ named by its scheduler address. See :func:`build`, :func:`connect` and :func:`ex
 """
 
 from healthlab.platform.builds import BUILDS, BuildReport, build
-from healthlab.platform.cluster import default_workers, executor
+from healthlab.platform.cluster import cluster_executor, default_workers, executor
 from healthlab.platform.store import connect, format_result, query, read_manifest
 
 __all__ = [
     "BUILDS",
     "BuildReport",
     "build",
+    "cluster_executor",
     "connect",
     "default_workers",
     "executor",

@@ -17,7 +17,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 from healthlab.errors import ClusterError, InvalidParameterError
 
-__all__ = ["default_workers", "executor"]
+__all__ = ["cluster_executor", "default_workers", "executor"]
 
 #: Seconds to wait for a scheduler to answer before giving up.
 CONNECT_TIMEOUT = 30
@@ -111,6 +111,23 @@ def executor(*, workers: int | None = None, scheduler: str | None = None) -> Ite
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield pool
+
+
+def cluster_executor(scheduler: str | None):
+    """The executor of the Dask cluster at ``scheduler``; None (a context of it) without one.
+
+    For commands whose own default is a local pool (``healthlab run``, ``healthlab grade``):
+    ``with cluster_executor(address) as pool: run_notebooks(..., executor=pool)``.
+
+    Examples
+    --------
+    >>> with cluster_executor(None) as pool:
+    ...     pool is None
+    True
+    """
+    if check_scheduler(scheduler) is None:
+        return contextlib.nullcontext(None)
+    return executor(scheduler=scheduler)
 
 
 class InProcess(Executor):
