@@ -66,6 +66,9 @@ MISUSE = {
     "credential": 0.001,
 }
 
+#: Kinds of access in the truth's coding order (0 is legitimate care).
+KINDS = ("legit", *MISUSE)
+
 #: Probabilities of the legitimate care pattern (assumptions).
 CARE = {
     "follow_up": 0.15,  # a doctor reads results in the week after a visit
@@ -97,7 +100,7 @@ class _Rows:
                 "person_id": np.asarray(person, np.int64),
                 "time": np.asarray(time, np.int64),
                 "action": np.broadcast_to(np.asarray(action, np.int8), (n,)).copy(),
-                "kind": np.full(n, kind, object),
+                "kind": np.full(n, KINDS.index(kind), np.int8),
                 "incident": np.full(n, -1, np.int64)
                 if incident is None
                 else np.asarray(incident, np.int64),
@@ -114,22 +117,27 @@ class _Rows:
 
 
 class _Team:
-    """Looks up a random employee of a (facility, department, role)."""
+    """Looks up a random employee of a (facility, department code, role)."""
 
     def __init__(self, staff: pd.DataFrame, departments: pd.Index):
         self.departments = departments
-        key = self.key(staff["facility_id"], staff["department"], staff["role"])
+        dept = departments.get_indexer(staff["department"].to_numpy(object))
+        role = pd.Index(ROLES).get_indexer(staff["role"].to_numpy(object))
+        key = self._key(staff["facility_id"].to_numpy(np.int64), dept, role)
         order = np.argsort(key, kind="stable")
         self.keys, self.ids = key[order], staff["staff_id"].to_numpy()[order]
 
-    def key(self, facility, department, role) -> np.ndarray:
-        dept = self.departments.get_indexer(pd.Series(department).astype("string"))
-        roles = pd.Index(ROLES).get_indexer(pd.Series(role).astype("string"))
-        return (np.asarray(facility, np.int64) << 16) | (dept.astype(np.int64) << 4) | roles
+    def code(self, department: str) -> int:
+        return int(self.departments.get_indexer([department])[0])  # -1: nobody has it
 
-    def draw(self, facility, department, role, rng) -> tuple[np.ndarray, np.ndarray]:
-        """(staff ids, found): ``found`` is False where that team has nobody."""
-        want = self.key(facility, department, role)
+    @staticmethod
+    def _key(facility, dept, role) -> np.ndarray:
+        return (np.asarray(facility, np.int64) << 16) | (np.asarray(dept, np.int64) << 4) | role
+
+    def draw(self, facility, dept, role: str, rng) -> tuple[np.ndarray, np.ndarray]:
+        """(staff ids, found) for department codes ``dept``; ``found`` is False where that
+        team has nobody."""
+        want = self._key(facility, dept, ROLES.index(role))
         lo = np.searchsorted(self.keys, want, side="left")
         hi = np.searchsorted(self.keys, want, side="right")
         found = hi > lo
@@ -222,7 +230,8 @@ def _patients(enc, population, seed) -> pd.DataFrame:
 
 def _care(enc, team, staff, start, rng) -> tuple[_Rows, pd.DataFrame]:
     rows = _Rows()
-    f, d = enc["facility_id"].to_numpy(), enc["department"].to_numpy(object)
+    f = enc["facility_id"].to_numpy()
+    d = team.departments.get_indexer(enc["department"].to_numpy(object))
     who = enc["person_id"].to_numpy()
     t_day = start + enc["day"].to_numpy() * _SEC_DAY
     kind = enc["encounter_type"].to_numpy(object)
@@ -240,13 +249,13 @@ def _care(enc, team, staff, start, rng) -> tuple[_Rows, pd.DataFrame]:
         ("has_meds", "pharmacist", (1800, 5400)),
         ("has_labs", "technician", (3600, 10800)),
     ):
-        member, found = team.draw(f, ROLE_DEPARTMENT[role], role, rng)
+        member, found = team.draw(f, team.code(ROLE_DEPARTMENT[role]), role, rng)
         sel = enc[flag].to_numpy() & found
         t = t0[sel] + rng.integers(*lag, sel.sum())
         rows.add(member[sel], who[sel], t, 0)
         if role == "technician":
             rows.add(member[sel], who[sel], t + rng.integers(600, 3600, sel.sum()), 1)
-    billing, found = team.draw(f, "finance", "billing", rng)
+    billing, found = team.draw(f, team.code("finance"), "billing", rng)
     stay = enc["los"].to_numpy()
     t_bill = np.where(
         visit, t0 + rng.integers(1800, 7200, n), t_day + stay * _SEC_DAY + _clock(rng, n, 9, 17)
@@ -271,7 +280,7 @@ def _care(enc, team, staff, start, rng) -> tuple[_Rows, pd.DataFrame]:
         sel = found & (rng.random(m) < p)
         t = base + _clock(rng, m, lo, hi)
         rows.add(nurse[sel], who[idx][sel], t[sel], 1 if lo == 16 else 0)
-    records, found = team.draw(f[ward], "medical_records", "records", rng)
+    records, found = team.draw(f[ward], team.code("medical_records"), "records", rng)
     after = t_day[ward] + (stay[ward] + rng.integers(1, 11, len(ward))) * _SEC_DAY
     after = after + _clock(rng, len(ward), 9, 17)
     rows.add(records[found], who[ward][found], after[found], 0)
@@ -282,10 +291,16 @@ def _care(enc, team, staff, start, rng) -> tuple[_Rows, pd.DataFrame]:
         )
 
     # Consultations (recorded) and colleagues covering without a record (not recorded).
-    doctor_depts = staff.loc[staff["role"] == "doctor", ["facility_id", "department"]]
-    doctor_depts = doctor_depts.drop_duplicates().sort_values(["facility_id", "department"])
+    doctors = staff[staff["role"] == "doctor"]
+    doctor_depts = pd.DataFrame(
+        {
+            "facility_id": doctors["facility_id"].to_numpy(),
+            "dept": team.departments.get_indexer(doctors["department"].to_numpy(object)),
+        }
+    )
+    doctor_depts = doctor_depts.drop_duplicates().sort_values(["facility_id", "dept"])
     other = _other_department(doctor_depts, f, d, rng)
-    consult = ~visit & (other != "") & (rng.random(n) < CARE["consultation"])
+    consult = ~visit & (other >= 0) & (rng.random(n) < CARE["consultation"])
     c_day = enc["day"].to_numpy() + np.floor(rng.random(n) * (stay + 1)).astype(np.int64)
     c_doc, _ = team.draw(f[consult], other[consult], "doctor", rng)
     c_time = start + c_day[consult] * _SEC_DAY + _clock(rng, consult.sum(), 9, 17)
@@ -296,13 +311,13 @@ def _care(enc, team, staff, start, rng) -> tuple[_Rows, pd.DataFrame]:
             "encounter_id": enc["encounter_id"].to_numpy()[consult],
             "person_id": who[consult],
             "facility_id": f[consult],
-            "department": pd.array(other[consult], dtype="string"),
+            "department": pd.array(team.departments[other[consult]], dtype="string"),
             "date": (c_time // _SEC_DAY * _SEC_DAY)
             .astype("datetime64[s]")
             .astype("datetime64[ms]"),
         }
     )
-    cover = (other != "") & (rng.random(n) < CARE["undocumented"])
+    cover = (other >= 0) & (rng.random(n) < CARE["undocumented"])
     u_doc, _ = team.draw(f[cover], other[cover], "doctor", rng)
     u_day = enc["day"].to_numpy()[cover] + np.floor(rng.random(cover.sum()) * (stay[cover] + 1))
     rows.add(
@@ -315,18 +330,19 @@ def _care(enc, team, staff, start, rng) -> tuple[_Rows, pd.DataFrame]:
 
 
 def _other_department(doctor_depts, f, d, rng) -> np.ndarray:
-    """A random other doctor department of the same facility ('' where there is none)."""
+    """A random other doctor department code of the same facility (-1 where there is none)."""
     keys = doctor_depts["facility_id"].to_numpy()
+    codes = doctor_depts["dept"].to_numpy()
     lo, hi = np.searchsorted(keys, f, "left"), np.searchsorted(keys, f, "right")
     count = hi - lo
-    pick = lo + np.floor(rng.random(len(f)) * np.maximum(count, 1)).astype(np.int64)
-    names = doctor_depts["department"].to_numpy(object)
-    choice = names[np.minimum(pick, len(names) - 1)] if len(names) else np.full(len(f), "")
-    # Re-draw once where it hit the encounter's own department; give up where it has no other.
-    again = choice == d
-    pick2 = lo + np.floor(rng.random(len(f)) * np.maximum(count, 1)).astype(np.int64)
-    choice = np.where(again, names[np.minimum(pick2, len(names) - 1)] if len(names) else "", choice)
-    return np.where((count > 1) & (choice != d), choice, "").astype(object)
+    if len(codes) == 0:
+        return np.full(len(f), -1)
+    choice = np.full(len(f), -1)
+    for _ in range(2):  # draw again once where it hit the encounter's own department
+        pick = lo + np.floor(rng.random(len(f)) * np.maximum(count, 1)).astype(np.int64)
+        draw = codes[np.minimum(pick, len(codes) - 1)]
+        choice = np.where((choice < 0) | (choice == d), draw, choice)
+    return np.where((count > 1) & (choice != d), choice, -1)
 
 
 def _workstations(staff, rng) -> tuple[pd.DataFrame, np.ndarray]:
@@ -336,13 +352,12 @@ def _workstations(staff, rng) -> tuple[pd.DataFrame, np.ndarray]:
     count = np.maximum(1, teams["n"].to_numpy() // 2)
     ws = teams.loc[teams.index.repeat(count), ["facility_id", "department"]].reset_index(drop=True)
     ws.insert(0, "workstation_id", np.arange(1, len(ws) + 1, dtype=np.int64))
-    key = ws["facility_id"].astype("string") + "/" + ws["department"]
-    own = staff["facility_id"].astype("string") + "/" + staff["department"]
-    order = np.argsort(key.to_numpy(object), kind="stable")
-    sorted_keys = key.to_numpy(object)[order]
-    home = ws["workstation_id"].to_numpy()[order][
-        pick_in_groups(sorted_keys, own.to_numpy(object), rng)
-    ]
+    # Rows of one (facility, department) are adjacent and in key order, in both tables.
+    codes = pd.Index(sorted(set(ws["department"])))
+    key = (ws["facility_id"].to_numpy(np.int64) << 8) | codes.get_indexer(ws["department"])
+    own = (staff["facility_id"].to_numpy(np.int64) << 8) | codes.get_indexer(staff["department"])
+    order = np.argsort(key, kind="stable")
+    home = ws["workstation_id"].to_numpy()[order][pick_in_groups(key[order], own, rng)]
     return ws, home
 
 
@@ -430,7 +445,7 @@ def make_access_log(
     workstations, home = _workstations(staff, rng)
     staff["workstation_id"] = home
     departments = pd.Index(
-        sorted(set(staff["department"].astype("string")) | set(enc["department"]))
+        sorted(set(staff["department"].unique()) | set(enc["department"].unique()))
     )
     team = _Team(staff, departments)
     step()
@@ -463,7 +478,10 @@ def make_access_log(
     log = rows.frame()
     end = start + days * _SEC_DAY
     log = log[(log["time"] >= start) & (log["time"] < end)]
-    log = log.sort_values(["time", "staff_id", "person_id"], kind="stable").reset_index(drop=True)
+    order = np.lexsort(
+        (log["person_id"].to_numpy(), log["staff_id"].to_numpy(), log["time"].to_numpy())
+    )
+    log = log.iloc[order].reset_index(drop=True)
     log.insert(0, "access_id", np.arange(1, len(log) + 1, dtype=np.int64))
     # Workstations: the employee's own, sometimes another of the facility (roaming).
     by_staff = staff.set_index("staff_id")
@@ -475,7 +493,8 @@ def make_access_log(
     other = workstations["workstation_id"].to_numpy()[pick_in_groups(ws_fac, facility, rng)]
     station = np.where(roam, other, own)
     station = np.where(log["workstation_id"].to_numpy() > 0, log["workstation_id"], station)
-    truth = log.loc[log["kind"] != "legit", ["access_id", "kind", "incident"]]
+    truth = log.loc[log["kind"] > 0, ["access_id", "kind", "incident"]]
+    truth["kind"] = pd.array(np.asarray(KINDS, object)[truth["kind"].to_numpy()], dtype="string")
     accesses = pd.DataFrame(
         {
             "access_id": log["access_id"].to_numpy(),
@@ -497,7 +516,7 @@ def make_access_log(
             ["person_id", "surname", "district", "street"]
         ].reset_index(drop=True),
         "prominent": pd.DataFrame({"person_id": vip.astype(np.int64)}),
-        "truth": truth.astype({"kind": "string"}).reset_index(drop=True),
+        "truth": truth.reset_index(drop=True),
         "rates": pd.DataFrame(
             [
                 {

@@ -78,57 +78,71 @@ def prominent(rows, staff, patients, vip, rate, start, days, rng, next_incident)
     return {"eligible": len(pairs), "committed": n}, next_incident + n
 
 
+def _draw_patients(patients, facility, n, rng):
+    """For each employee, ``n[i]`` distinct random patients of ``facility[i]`` (fewer if it has
+    fewer): (row of the employee, person_id) arrays."""
+    keys = patients["facility_id"].to_numpy()
+    lo, hi = np.searchsorted(keys, facility, "left"), np.searchsorted(keys, facility, "right")
+    n = np.minimum(n, hi - lo)
+    row = np.repeat(np.arange(len(facility)), n)
+    # Distinct draws within each facility: from a random start, a stride coprime with the
+    # facility's patient count visits distinct rows.
+    size = hi - lo
+    first = np.floor(rng.random(len(facility)) * np.maximum(size, 1)).astype(np.int64)
+    stride = _coprime_stride(size)
+    rank = np.arange(len(row)) - np.repeat(np.cumsum(n) - n, n)
+    offset = (first[row] + rank * stride[row]) % np.maximum(size[row], 1)
+    return row, patients["person_id"].to_numpy()[lo[row] + offset]
+
+
+def _coprime_stride(size):
+    """A stride coprime with each size (large primes; 1 where all of them divide it)."""
+    stride = np.ones(len(size), np.int64)
+    for prime in (1_299_709, 104_729, 7_919):
+        stride = np.where(np.gcd(prime, size) == 1, prime, stride)
+    return stride
+
+
 def leavers(rows, staff, patients, rate, start, rng, next_incident):
     """Employees who look up and export dozens of records in their last two weeks."""
     leaving = staff.dropna(subset=["leave_date"])
     chosen = leaving[rng.random(len(leaving)) < rate]
-    parts = []
-    for i, (sid, fac, leave) in enumerate(
-        chosen[["staff_id", "facility_id", "leave_date"]].itertuples(index=False)
-    ):
-        lo = np.searchsorted(patients["facility_id"].to_numpy(), fac, "left")
-        hi = np.searchsorted(patients["facility_id"].to_numpy(), fac, "right")
-        n = min(int(rng.integers(20, 101)), hi - lo)
-        if n == 0:
-            continue
-        who = patients["person_id"].to_numpy()[lo + rng.choice(hi - lo, n, replace=False)]
-        end = pd.Timestamp(leave).as_unit("s").value // 10**9
-        t = (
-            end
-            - rng.integers(0, 14, n) * _SEC_DAY
-            + (rng.uniform(8, 18, n) * 3600).astype(np.int64)
-        )
-        action = rng.choice(4, n, p=[0.7, 0.0, 0.1, 0.2])
-        parts.append((np.full(n, sid), who, np.maximum(t, start), action, next_incident + i))
-    for sid, who, t, action, incident in parts:
-        rows.add(sid, who, t, action, "leaver", np.full(len(sid), incident))
-    return {"eligible": len(leaving), "committed": len(parts)}, next_incident + len(chosen)
+    want = rng.integers(20, 101, len(chosen))
+    row, who = _draw_patients(patients, chosen["facility_id"].to_numpy(), want, rng)
+    m = len(row)
+    end = chosen["leave_date"].to_numpy("datetime64[s]").astype(np.int64)[row]
+    t = end - rng.integers(0, 14, m) * _SEC_DAY + (rng.uniform(8, 18, m) * 3600).astype(np.int64)
+    action = rng.choice(4, m, p=[0.7, 0.0, 0.1, 0.2])
+    incident = next_incident + row
+    rows.add(
+        chosen["staff_id"].to_numpy()[row], who, np.maximum(t, start), action, "leaver", incident
+    )
+    committed = len(np.unique(row))
+    return {"eligible": len(leaving), "committed": committed}, next_incident + len(chosen)
 
 
 def credentials(rows, staff, patients, workstations, rate, start, days, rng, next_incident):
     """A credential used by someone else, one night, from another department's workstation."""
-    chosen = staff[rng.random(len(staff)) < rate]
-    keys = patients["facility_id"].to_numpy()
+    chosen = staff[rng.random(len(staff)) < rate].reset_index(drop=True)
+    # A workstation of another department of the same facility, where there is one.
     ws = workstations.sort_values(["facility_id", "workstation_id"])
-    ws_fac = ws["facility_id"].to_numpy()
-    used = []
-    for i, (sid, fac, dept) in enumerate(
-        chosen[["staff_id", "facility_id", "department"]].itertuples(index=False)
-    ):
-        lo, hi = np.searchsorted(keys, fac, "left"), np.searchsorted(keys, fac, "right")
-        w_lo, w_hi = np.searchsorted(ws_fac, fac, "left"), np.searchsorted(ws_fac, fac, "right")
-        mine = ws.iloc[w_lo:w_hi]
-        foreign = mine[mine["department"] != dept]["workstation_id"].to_numpy()
-        if hi == lo or len(foreign) == 0:
-            continue
-        n = min(int(rng.integers(5, 31)), hi - lo)
-        who = patients["person_id"].to_numpy()[lo + rng.choice(hi - lo, n, replace=False)]
-        night = start + int(rng.integers(0, days)) * _SEC_DAY + int(rng.uniform(0.5, 5) * 3600)
-        t = night + np.sort(rng.integers(0, 5400, n))
-        action = np.where(rng.random(n) < 0.3, 3, 0)
-        station = np.full(n, foreign[rng.integers(len(foreign))])
-        used.append(sid)
-        rows.add(
-            np.full(n, sid), who, t, action, "credential", np.full(n, next_incident + i), station
-        )
-    return {"eligible": len(staff), "committed": len(used)}, next_incident + len(chosen)
+    pairs = chosen[["staff_id", "facility_id", "department"]].merge(
+        ws, on="facility_id", suffixes=("", "_ws")
+    )
+    pairs = pairs[pairs["department"] != pairs["department_ws"]]
+    pairs = pairs.iloc[rng.permutation(len(pairs))].drop_duplicates("staff_id")
+    chosen = chosen.merge(
+        pairs[["staff_id", "workstation_id"]], on="staff_id", suffixes=("_own", "")
+    )
+    want = rng.integers(5, 31, len(chosen))
+    row, who = _draw_patients(patients, chosen["facility_id"].to_numpy(), want, rng)
+    m = len(row)
+    night = start + rng.integers(0, days, len(chosen)) * _SEC_DAY
+    night = night + (rng.uniform(0.5, 5, len(chosen)) * 3600).astype(np.int64)
+    t = night[row] + rng.integers(0, 5400, m)
+    action = np.where(rng.random(m) < 0.3, 3, 0)
+    station = chosen["workstation_id"].to_numpy()[row]
+    staff_ids = chosen["staff_id"].to_numpy()[row]
+    rows.add(staff_ids, who, t, action, "credential", next_incident + row, station)
+    committed = len(np.unique(row))
+    return {"eligible": len(staff), "committed": committed}, next_incident + len(chosen)
