@@ -18,6 +18,23 @@ from healthlab.grading import cli as _grading_cli
 SIZE = click.Choice(datasets.SIZES)
 
 
+class _Seed(click.ParamType):
+    """A seed: a whole number of at least 0, with a message that says so."""
+
+    name = "seed"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        text = str(value).strip()
+        if text.isdigit():
+            return int(text)
+        self.fail(f"a seed is a whole number of at least 0, such as 0 or 42; got {value!r}")
+
+
+SEED = _Seed()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="healthlab")
 def cli() -> None:
@@ -38,8 +55,9 @@ def data_list() -> None:
         return
     for name in names:
         spec = datasets.card(name)
-        sizes = ", ".join(spec["sizes"])
-        click.echo(f"{name:<20} {spec['title']}  [{sizes}]")
+        click.echo(f"{name}: {spec['title']}")
+        for size, what in datasets.size_table(name).items():
+            click.echo(f"  {size:<7} {what}")
 
 
 @data.command("card")
@@ -54,7 +72,7 @@ def data_card(name: str) -> None:
 @data.command("build")
 @click.argument("name")
 @click.option("--size", type=SIZE, default="small", show_default=True, help="How big.")
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Default: the card's.")
+@click.option("--seed", type=SEED, default=None, help="Default: the card's.")
 @click.option("--force", is_flag=True, help="Build again even if the cache (or --out) holds it.")
 # --- platform (issue 13): any number of people, block by block, into a folder -------------
 @click.option("--people", type=click.IntRange(min=1), default=None,
@@ -112,23 +130,28 @@ def _catalogue_build(name: str, size: str, seed: int | None, force: bool) -> Non
     with _ProgressBar(f"building {name} ({size})") as progress:
         fn = datasets.build if force else datasets.load
         ds = fn(name, size=size, seed=seed, progress=progress)
-    for table, frame in ds.tables.items():
-        click.echo(f"{table}: {len(frame):,} rows x {frame.shape[1]} columns")
+    for row in ds.summary().itertuples(index=False):
+        click.echo(f"{row.table}: {row.rows:,} rows x {row.columns} columns")
     click.echo(f"cached in {ds.path}")
 
 
 @data.command("calibration")
 @click.argument("names", nargs=-1)
 @click.option("--size", type=SIZE, default="small", show_default=True, help="How big.")
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Default: the card's.")
+@click.option("--seed", type=SEED, default=None, help="Default: the card's.")
 def data_calibration(names: tuple[str, ...], size: str, seed: int | None) -> None:
-    """Build datasets (default: all) and print each calibration figure beside its target."""
+    """Build datasets (default: all) and print each calibration figure beside its target.
+
+    A figure is marked `too small` at a size below the one its card says it holds from (a tiny
+    dataset cannot show national shares); the exit code is 1 when a figure is off at a size
+    that should hold it.
+    """
     names = names or tuple(datasets.list_datasets())
     if not names:
         click.echo("The catalogue holds no datasets yet: nothing to calibrate.")
         return
-    import pandas as pd
-
+    counts: dict[str, int] = {}
+    failed = []
     for name in names:
         spec = datasets.card(name)
         if size not in spec["sizes"]:
@@ -140,8 +163,16 @@ def data_calibration(names: tuple[str, ...], size: str, seed: int | None) -> Non
         if summary.empty:
             click.echo("  (its card lists no calibration figures)")
             continue
-        with pd.option_context("display.width", 200, "display.max_colwidth", 60):
-            click.echo(summary.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+        click.echo(datasets.calibration_report(summary))
+        for status, n in summary["status"].value_counts().items():
+            counts[status] = counts.get(status, 0) + int(n)
+        failed += [f"{name}: {f}" for f in summary.loc[summary["status"] == "fail", "figure"]]
+    order = ("pass", "fail", "too small", "shown")
+    parts = [f"{counts[k]} {k}" for k in order if counts.get(k)]
+    click.echo(f"\ncalibration at size {size}: {', '.join(parts) or 'no figures'}")
+    if failed:
+        click.echo("off at a size that should hold them:\n  " + "\n  ".join(failed))
+        sys.exit(1)
 
 
 # --- platform (issue 13): SQL over a built folder ------------------------------------------
@@ -313,7 +344,10 @@ def course_build(track: str, out: str, size, jobs, solutions: bool) -> None:
 
 
 class _ProgressBar:
-    """A tqdm bar fed by a generator's ``progress(done, total)`` calls (on stderr)."""
+    """A tqdm bar fed by a generator's ``progress(done, total)`` calls, on a terminal only.
+
+    When stderr is a file or a pipe (a log, CI), no bar is drawn: no ``\\r`` in log files.
+    """
 
     def __init__(self, desc: str, unit: str = "row"):
         self.desc = desc
@@ -326,6 +360,8 @@ class _ProgressBar:
     def __call__(self, done: int, total: int) -> None:
         from tqdm import tqdm
 
+        if not sys.stderr.isatty():
+            return
         if self.bar is None:
             self.bar = tqdm(total=total, desc=self.desc, unit=self.unit, unit_scale=True)
         self.bar.update(done - self.bar.n)

@@ -7,6 +7,7 @@ Messages say what was wrong and what to do about it.
 from __future__ import annotations
 
 __all__ = [
+    "CacheRebuiltWarning",
     "AnswerError",
     "AnswersFileError",
     "CardError",
@@ -36,12 +37,14 @@ class InvalidParameterError(HealthlabError, ValueError):
 class UnknownDatasetError(InvalidParameterError):
     """A dataset name that the catalogue does not hold."""
 
-    def __init__(self, name: str, known: list[str]):
+    def __init__(self, name: str, known: list[str], suggestions: list[str] = ()):
         self.name = name
         self.known = known
+        self.suggestions = list(suggestions)
         listed = ", ".join(known) if known else "(the catalogue is empty)"
+        guess = f"did you mean {' or '.join(map(repr, self.suggestions))}? " if suggestions else ""
         super().__init__(
-            f"no dataset named {name!r}; the catalogue holds: {listed}. "
+            f"no dataset named {name!r}; {guess}the catalogue holds: {listed}. "
             "Run `healthlab data list` to see them with their descriptions."
         )
 
@@ -52,6 +55,10 @@ class CardError(HealthlabError):
 
 class DataCacheError(HealthlabError):
     """The dataset cache cannot be read or written."""
+
+
+class CacheRebuiltWarning(UserWarning):
+    """A cached dataset was damaged (a file changed or missing) and is being built again."""
 
 
 class MissingDependencyError(HealthlabError, ImportError):

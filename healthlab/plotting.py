@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from healthlab._validation import age_grid, check_columns, check_frame, numeric
+from healthlab._validation import age_grid, check_columns, check_frame, numeric, positive
 from healthlab.allocation.equity import concentration_curve, gini, lorenz_curve
 from healthlab.errors import InvalidParameterError
 
@@ -35,19 +35,51 @@ def _axes(ax):
     return ax
 
 
-def _pyramid_values(data, age, sex, value, share, name):
+def _pyramid_values(data, age, sex, value, share, name, width=None, open_age=None):
     check_frame(data, name)
-    check_columns(data, [age, sex, value], frame=name)
-    numeric(data[value], f"{name}[{value!r}]")
-    bad = sorted(set(data[sex].astype(str)) - {"F", "M"})
+    # One row per person (no count column, and people share an age and a sex): count them.
+    rows = value not in data.columns and data.duplicated([age, sex]).any()
+    check_columns(data, [age, sex] if rows else [age, sex, value], frame=name)
+    counts = data[[age, sex]].assign(**{value: 1}) if rows else data[[age, sex, value]]
+    numeric(counts[value], f"{name}[{value!r}]")
+    bad = sorted(set(counts[sex].astype(str)) - {"F", "M"})
     if bad:
         raise InvalidParameterError(f"{name}[{sex!r}] must be coded 'F' or 'M', got {bad}")
-    wide = data.pivot_table(index=age, columns=sex, values=value, aggfunc="sum", fill_value=0)
+    if rows and width is None:
+        width, open_age = 5, 85 if open_age is None else open_age
+    years = numeric(counts[age], f"{name}[{age!r}]")
+    if width is not None or open_age is not None:
+        step = positive(width if width is not None else 1, "width", integer=True)
+        top = years.max() if open_age is None else positive(open_age, "open_age", integer=True)
+        grouped = np.minimum(years, top) // step * step
+        counts = counts.assign(**{age: np.where(years >= top, top, grouped)})
+    wide = counts.pivot_table(
+        index=age, columns=sex, values=value, aggfunc="sum", fill_value=0, observed=True
+    )
     wide = wide.reindex(columns=["M", "F"], fill_value=0).sort_index().astype(float)
-    ages, widths = age_grid(wide.index.to_numpy(), f"{name}[{age!r}]")
+    index = wide.index.to_numpy(dtype=float)
+    abridged = len(index) > 2 and index[0] == 0 and index[1] == 1 and index[2] == 5
+    if width is not None or open_age is not None:  # every group to the open one, 0 if empty
+        wide = wide.reindex(np.append(np.arange(0, top, step), top), fill_value=0.0)
+    elif len(index) > 1 and not abridged:  # fill the ages nobody is in with 0
+        step = np.gcd.reduce(np.diff(index).astype(np.int64))
+        full = np.arange(index[0], index[-1] + step, step)
+        wide = wide.reindex(full, fill_value=0.0)
+    ages, widths = age_grid(wide.index.to_numpy(), f"{name}[{age!r}]", start_at_zero=False)
     if share:
         wide = 100 * wide / wide.to_numpy().sum()
     return wide, ages, widths
+
+
+def _age_labels(ages: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Tick positions (group starts) and labels such as ``0-4`` and ``85+`` (the open group)."""
+    labels = [
+        f"{a:g}+" if not np.isfinite(w) else (f"{a:g}" if w == 1 else f"{a:g}-{a + w - 1:g}")
+        for a, w in zip(ages, widths, strict=True)
+    ]
+    every = max(1, -(-len(ages) // 12))
+    keep = [i for i in range(len(ages)) if i % every == 0 or i == len(ages) - 1]
+    return ages[keep], [labels[i] for i in keep]
 
 
 def population_pyramid(
@@ -59,6 +91,8 @@ def population_pyramid(
     value: str = "population",
     share: bool = True,
     compare_label: str = "compare",
+    width: int | None = None,
+    open_age: int | None = None,
     ax=None,
 ):
     """Draw a population pyramid: men to the left, women to the right, by age group.
@@ -66,8 +100,10 @@ def population_pyramid(
     Parameters
     ----------
     data : pandas.DataFrame
-        Columns ``age`` (single years or five-year groups), ``sex`` (``"F"``/``"M"``) and
-        ``population``; rows of the same age and sex are summed.
+        Either counts, with columns ``age`` (single years or groups), ``sex`` (``"F"``/``"M"``)
+        and ``population`` (rows of the same age and sex are summed), or one row per person
+        (no ``population`` column; a population dataset's table), counted by age and sex.
+        Ages nobody is in are drawn as 0; the last group is open and labelled ``85+``.
     compare : pandas.DataFrame, optional
         A second population on the same grid drawn as an outline (for example the projection
         for 2050 over the census of 2020).
@@ -78,6 +114,9 @@ def population_pyramid(
         counts.
     compare_label : str, default "compare"
         Legend label of the ``compare`` outline (for example ``"2050"``).
+    width, open_age : int, optional
+        Group ages into ``width``-year groups with ``open_age`` and over as the last; person
+        rows are grouped 0-4, 5-9, ..., 85+ unless told otherwise.
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -95,14 +134,19 @@ def population_pyramid(
     >>> ax = population_pyramid(pop)
     >>> len(ax.patches), ax.get_xlabel()
     (6, 'Share of population (%)')
+    >>> people = pd.DataFrame({"age": [3, 3, 40, 91, 97], "sex": ["F", "F", "M", "F", "M"]})
+    >>> [t.get_text() for t in population_pyramid(people).get_yticklabels()][-2:]
+    ['80-84', '85+']
     """
-    wide, ages, widths = _pyramid_values(data, age, sex, value, share, "data")
+    wide, ages, widths = _pyramid_values(data, age, sex, value, share, "data", width, open_age)
     ax = _axes(ax)
     height = np.where(np.isfinite(widths), widths, widths[0] if len(widths) else 1.0)
     ax.barh(ages, -wide["M"], height=height, align="edge", color=SEX_COLOURS["M"], label="Men")
     ax.barh(ages, wide["F"], height=height, align="edge", color=SEX_COLOURS["F"], label="Women")
     if compare is not None:
-        other, o_ages, _ = _pyramid_values(compare, age, sex, value, share, "compare")
+        other, o_ages, _ = _pyramid_values(
+            compare, age, sex, value, share, "compare", width, open_age
+        )
         if not np.array_equal(o_ages, ages):
             raise InvalidParameterError(
                 "compare must use the same age groups as data; aggregate one of them first"
@@ -125,6 +169,9 @@ def population_pyramid(
     ax.set_xticklabels([f"{abs(t):g}" for t in ticks])
     ax.axvline(0, color="white", linewidth=0.8)
     ax.set_xlabel("Share of population (%)" if share else "Population")
+    ticks, labels = _age_labels(ages, widths)
+    ax.set_yticks(ticks + height[0] / 2 if len(ticks) else ticks)
+    ax.set_yticklabels(labels)
     ax.set_ylabel("Age")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
     return ax

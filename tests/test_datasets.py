@@ -9,8 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import healthlab
 from healthlab import datasets
-from healthlab.errors import CardError, InvalidParameterError, UnknownDatasetError
+from healthlab.errors import (
+    CacheRebuiltWarning,
+    CardError,
+    InvalidParameterError,
+    UnknownDatasetError,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,7 +162,7 @@ def test_cache_is_keyed_by_size_seed_and_version(toy_cards):
     b = datasets.load("toy", size="tiny", seed=2)
     c = datasets.load("toy", size="small", seed=1)
     assert len({a.path, b.path, c.path}) == 3
-    assert datasets._version() in a.path.parts
+    assert healthlab.__version__ in a.path.parts
     assert not a.frame.equals(b.frame)
     assert len(c.frame) == 200
 
@@ -165,7 +171,8 @@ def test_corrupted_cache_file_is_rebuilt(toy_cards):
     good = datasets.load("toy", size="tiny")
     parquet = good.path / "toy.parquet"
     parquet.write_bytes(parquet.read_bytes()[: parquet.stat().st_size // 2])
-    again = datasets.load("toy", size="tiny")
+    with pytest.warns(CacheRebuiltWarning, match="toy.parquet does not match its checksum"):
+        again = datasets.load("toy", size="tiny")
     assert len(toy_cards.CALLS) == 2, "a damaged cache entry must be rebuilt"
     pd.testing.assert_frame_equal(good.frame, again.frame)
     # And the rebuilt entry is whole again.
@@ -176,7 +183,8 @@ def test_corrupted_cache_file_is_rebuilt(toy_cards):
 def test_cache_entry_without_manifest_is_rebuilt(toy_cards):
     good = datasets.load("toy", size="tiny")
     (good.path / "manifest.json").unlink()
-    datasets.load("toy", size="tiny")
+    with pytest.warns(CacheRebuiltWarning, match="no manifest"):
+        datasets.load("toy", size="tiny")
     assert len(toy_cards.CALLS) == 2
 
 
@@ -220,7 +228,8 @@ def test_partitioned_size_is_read_through_duckdb(toy_cards):
     assert again.partitions == ds.partitions
     part = ds.partitions["toy"][1]
     part.write_bytes(b"not parquet")
-    rebuilt = datasets.load("toy_parts", size="small")
+    with pytest.warns(CacheRebuiltWarning):
+        rebuilt = datasets.load("toy_parts", size="small")
     assert rebuilt.relation("toy").aggregate("count(*)").fetchall()[0][0] == 90
     with pytest.raises(CardError, match="has no write_toy to write partitions"):
         datasets.load("toy_parts_unable", size="small")
@@ -234,9 +243,12 @@ def test_calibration_summary(toy_cards):
         "synthetic",
         "tolerance",
         "within",
+        "status",
         "source",
     ]
-    assert summary.loc[0, "within"]
+    assert summary.loc[0, "within"] and summary.loc[0, "status"] == "pass"  # small holds it
+    tiny = datasets.calibration_summary(datasets.load("toy", size="tiny"))
+    assert tiny.loc[0, "status"] == "too small"
     assert abs(summary.loc[0, "synthetic"]) < 0.5
 
 
@@ -330,3 +342,31 @@ def test_concurrent_builds_of_one_entry_all_succeed(toy_cards):
     leftovers = [p.name for p in results[0].path.parent.iterdir() if p.name.startswith(".")]
     assert [name.split("-")[:2] for name in leftovers] == [[".small", "seed3"]]
     assert leftovers[0].endswith(".lock")
+
+
+def test_a_dataset_is_a_mapping_of_its_tables(toy_cards):
+    ds = datasets.load("toy_pair", size="tiny")
+    assert list(ds) == ["left", "right"] and len(ds) == 2 and "left" in ds
+    assert dict(ds.items())["right"].equals(ds["right"])
+    assert "<table" in ds._repr_html_() and ds.summary()["rows"].tolist() == [50, 50]
+
+
+def test_unknown_names_get_a_did_you_mean(toy_cards):
+    with pytest.raises(UnknownDatasetError, match="did you mean 'toy_pair'"):
+        datasets.load("toy_pairs", size="tiny")
+
+
+def test_broken_cards_are_named_with_their_path_and_missing_folders_reported(
+    toy_cards, tmp_path, monkeypatch
+):
+    import os
+
+    bad = tmp_path / "more"
+    bad.mkdir()
+    (bad / "broken.yaml").write_text("name: broken\ntitle: [unclosed\n")
+    monkeypatch.setenv("HEALTHLAB_CARDS", os.environ["HEALTHLAB_CARDS"] + os.pathsep + str(bad))
+    with pytest.raises(CardError, match=str(bad / "broken.yaml")):
+        datasets.list_datasets()
+    monkeypatch.setenv("HEALTHLAB_CARDS", str(tmp_path / "no-such-folder"))
+    with pytest.raises(CardError, match="no-such-folder.*not a folder"):
+        datasets.list_datasets()

@@ -63,8 +63,9 @@ def test_pyramid_counts_and_comparison_outline():
 def test_pyramid_validation():
     with pytest.raises(InvalidParameterError, match="'F' or 'M'"):
         population_pyramid(_pop().assign(sex="x"))
-    with pytest.raises(InvalidParameterError, match="gap"):
-        population_pyramid(_pop().query("age != 40"))
+    # An age nobody is in is a bar of 0, not an error.
+    gap = population_pyramid(_pop().query("age != 40"), share=False)
+    assert len(gap.patches) == len(population_pyramid(_pop()).patches)
     with pytest.raises(InvalidParameterError, match="same age groups"):
         population_pyramid(_pop(), compare=_pop().query("age < 85"))
     with pytest.raises(InvalidParameterError, match="lacks"):
@@ -113,3 +114,16 @@ def test_set_theme_uses_the_colour_blind_palette_and_finish_names_the_source():
         finish(ax, " ")
     with pytest.raises(InvalidParameterError, match="context"):
         set_theme(context="huge")
+
+
+def test_pyramid_of_person_rows_labels_the_open_group():
+    from healthlab.synth import make_population
+
+    people = make_population(3000, seed=1)
+    ax = population_pyramid(people, share=False)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == "0-4" and labels[-1] == "85+" and "85-89" not in labels
+    bars = ax.patches[: len(ax.patches) // 2]  # the men
+    assert -sum(b.get_width() for b in bars) == (people["sex"] == "M").sum()
+    single = population_pyramid(people, width=1, open_age=100)
+    assert [t.get_text() for t in single.get_yticklabels()][-1] == "100+"

@@ -263,7 +263,7 @@ def test_partitioned_size_through_the_catalogue_and_duckdb(tmp_path, monkeypatch
 
     from healthlab import datasets
 
-    root = datasets._card_dirs()[0]
+    root = datasets.card_dirs()[0]
     n = BLOCK_SIZE + 300
     for name, size in (("population", {"n_people": n, "partitioned": True}),
                        ("clinical", {"partitioned": True})):  # fmt: skip
