@@ -522,16 +522,16 @@ READMISSION = {"intercept": -3.3, "age_per_10y_over_65": 0.15, "male": 0.1,
 #: the oldest ages and with dementia, so that about 0.5% of admissions end in death, near the
 #: 0.4-0.5% hospital mortality of the NHC yearbooks (not in the reference files); many dying
 #: patients in China are discharged to die at home).
-DEATH_IN_HOSPITAL = {"intercept": -3.0, "age_per_10y_over_75": -0.05, "urban": 0.8,
+DEATH_IN_HOSPITAL = {"intercept": -3.25, "age_per_10y_over_75": -0.05, "urban": 0.8,
                      "cancer": 1.0, "ihd": 0.4, "stroke": 0.4, "copd": 0.3, "ckd": 0.3,
                      "diabetes": 0.2, "dementia": -0.5, "uninsured": -0.6}  # fmt: skip
 #: Principal diagnosis of a death in hospital: one of the patient's diagnosed conditions or an
 #: acute cause, drawn with these weights (assumption shaped on the causes of death in China:
 #: cancer, stroke, heart disease and COPD lead, 80.7% of deaths are cardiovascular, cancer or
 #: chronic respiratory, china.yaml deaths). Acute causes apply to anyone (heart failure from 50).
-TERMINAL_CAUSE = {"cancer": 60.0, "stroke": 6.0, "ihd": 6.0, "copd": 5.0, "ckd": 0.7,
-                  "dementia": 0.5, "diabetes": 0.3, "hypertension": 1.0,
-                  "I50.9": 2.5, "J18.9": 2.5, "A41.9": 0.2, "S06.9": 0.3}  # fmt: skip
+TERMINAL_CAUSE = {"cancer": 60.0, "stroke": 6.0, "ihd": 6.0, "copd": 5.0, "ckd": 1.5,
+                  "dementia": 1.5, "diabetes": 1.0, "hypertension": 1.0,
+                  "I50.9": 2.5, "J18.9": 2.5, "A41.9": 0.8, "S06.9": 0.8}  # fmt: skip
 #: Maternal deaths per 100,000 deliveries (2020: 16.9, NHC bulletin via china.yaml): women 15-49
 #: who die in hospital die in a delivery admission at the rate that gives this.
 MATERNAL_DEATHS_PER_100K = 16.9
