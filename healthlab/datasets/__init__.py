@@ -9,8 +9,8 @@ class of students loading the same dataset gets the same rows without building t
 The work lives in modules of one concern each: ``cards`` (finding and reading cards),
 ``cache`` (the Parquet cache under ``$HEALTHLAB_HOME/datasets``), ``dataset`` (the
 :class:`Dataset` a load returns, a mapping of its tables), ``build`` (:func:`load` and
-:func:`build`), ``calibration`` (figures beside their targets) and ``checks`` (a card against
-its generator).
+:func:`build`), ``calibration`` (figures beside their targets), ``checks`` (a card against
+its generator) and ``fingerprints`` (the same rows on any machine).
 
 Examples
 --------
@@ -25,6 +25,7 @@ from healthlab.datasets.calibration import calibration_report, calibration_summa
 from healthlab.datasets.cards import SIZES, card, card_dirs, list_datasets, resolve, size_table
 from healthlab.datasets.checks import check_card
 from healthlab.datasets.dataset import Dataset
+from healthlab.datasets.fingerprints import fingerprint, table_fingerprint
 
 __all__ = [
     "SIZES",
@@ -36,8 +37,10 @@ __all__ = [
     "card",
     "card_dirs",
     "check_card",
+    "fingerprint",
     "list_datasets",
     "load",
     "resolve",
     "size_table",
+    "table_fingerprint",
 ]
