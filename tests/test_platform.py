@@ -253,12 +253,6 @@ def test_two_builds_into_one_folder_at_once_are_refused(tmp_path):
     assert not (tmp_path / ".pop.lock").exists()
 
 
-def test_the_block_size_is_the_generators():
-    from healthlab.synth.population import BLOCK_SIZE
-
-    assert platform.builds.BLOCK_SIZE == BLOCK_SIZE == BLOCK
-
-
 def test_a_damaged_build_is_refused(tmp_path):
     out = tmp_path / "pop"
     platform.build("population", 300, out, workers=1)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from healthlab._blocks import BLOCK_SIZE  # the generators' unit of randomness: tasks are blocks
 from healthlab.errors import ClusterError, InvalidParameterError, StoreError
 from healthlab.platform import _tasks
 from healthlab.platform._parts import PartWriter, write_json
@@ -51,9 +52,6 @@ BLOCKS_PER_TASK = {"population": 16, "clinical": 8}
 
 #: Partition keys of tables other than the clinical records (which have province and year).
 _PARTITIONING = {"population": ["province"], "facilities": ["province"], "risk_model": []}
-
-#: Rows per block, the generators' reproducibility unit (a task is whole blocks).
-BLOCK_SIZE = 65_536
 
 
 @dataclass
