@@ -84,7 +84,13 @@ def data_card(name: str) -> None:
     default=None,
     help="With --people: the folder to build (Parquet by province and year).",
 )
-@click.option("--year", type=int, default=2020, show_default=True, help="With --people.")
+@click.option(
+    "--year",
+    type=int,
+    default=2020,
+    show_default=True,
+    help="With --people: the population's year (2020-2024).",
+)
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
