@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import itertools
 import math
 import random
@@ -422,11 +420,3 @@ def test_sarimax_recovers_seasonal_ar_and_intervals():
         forecast_sarimax(list(y), 3)
     with pytest.raises(InvalidParameterError, match="negative"):
         forecast_sarimax(pd.Series(-y), 3, log=True)
-
-
-@pytest.mark.parametrize("module", ["equity", "access", "queueing", "optimise", "forecast"])
-def test_doctests(module):
-    mod = importlib.import_module(f"healthlab.allocation.{module}")
-    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -494,16 +491,6 @@ def test_service_demand_by_sex_with_coarse_rates():
         project_service_demand(proj, rates.drop(columns="admission_rate"))
     with pytest.raises(InvalidParameterError, match="from age 0"):
         project_service_demand(proj, rates.assign(age=[5, 60] * 2))
-
-
-@pytest.mark.parametrize(
-    "module", ["lifetable", "health", "structure", "projection", "leecarter", "burden"]
-)
-def test_doctests(module):
-    mod = importlib.import_module(f"healthlab.demography.{module}")
-    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 def test_life_table_says_to_sort_descending_ages_and_refuses_more_deaths_than_years():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -13,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import healthlab.plotting
 from healthlab.allocation import gini, lorenz_curve
 from healthlab.errors import InvalidParameterError
 from healthlab.plotting import concentration_plot, lorenz_plot, population_pyramid
@@ -89,12 +86,6 @@ def test_lorenz_plot_draws_the_curve_and_gini():
 def test_concentration_plot():
     ax = concentration_plot([0, 1, 1, 0], [4, 1, 2, 3])
     assert ax.get_lines()[-1].get_ydata().tolist() == [0.0, 0.5, 1.0, 1.0, 1.0]
-
-
-def test_doctests():
-    result = doctest.testmod(healthlab.plotting, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 def test_set_theme_uses_the_colour_blind_palette_and_finish_names_the_source():

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -134,16 +131,3 @@ def test_attack_bad_input(worlds):
         singling_out_risk(original, independent, control, n_attacks=0)
     with pytest.raises(InvalidParameterError, match="not a column"):
         singling_out_risk(original, independent, control, columns=["zip"])
-
-
-MODULES = [
-    "attack", "audit", "dp", "generalize", "hierarchies", "lattice", "microaggregation",
-    "mondrian", "risk", "synthetic_risk", "utility",
-]  # fmt: skip
-
-
-@pytest.mark.parametrize("name", MODULES)
-def test_docstring_examples_run(name):
-    module = importlib.import_module(f"healthlab.privacy.{name}")
-    failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert failures == 0

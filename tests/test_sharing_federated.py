@@ -58,9 +58,18 @@ def test_fedavg_close_to_pooled(sites):
 
 
 def test_fedavg_reproducible(sites):
-    a = federated_logistic(sites, FEATURES, "y", rounds=5, seed=3)
-    b = federated_logistic(sites, FEATURES, "y", rounds=5, seed=3)
+    # With a share of the sites drawn each round, the seed decides who takes part: the same
+    # seed gives the same model, another seed another one; with every site, no seed matters.
+    kw = {"rounds": 5, "site_fraction": 0.5}
+    a = federated_logistic(sites, FEATURES, "y", seed=3, **kw)
+    b = federated_logistic(sites, FEATURES, "y", seed=3, **kw)
     np.testing.assert_array_equal(a.coef_, b.coef_)
+    others = [federated_logistic(sites, FEATURES, "y", seed=s, **kw).coef_ for s in (4, 5, 6)]
+    assert any(not np.array_equal(a.coef_, c) for c in others)
+    every = [federated_logistic(sites, FEATURES, "y", rounds=5, seed=s).coef_ for s in (0, 1)]
+    np.testing.assert_allclose(every[0], every[1], rtol=1e-12)
+    with pytest.raises(InvalidParameterError, match="site_fraction"):
+        federated_logistic(sites, FEATURES, "y", site_fraction=0)
 
 
 def test_compare_federated_beats_small_local(sites):

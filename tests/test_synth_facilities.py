@@ -214,8 +214,8 @@ def test_facility_load_scales_and_sums(chosen, facilities):
 
 
 def test_clinical_generator_routes_encounters_through_the_choice_model(facilities):
-    population = pytest.importorskip("healthlab.synth.population")
-    clinical = pytest.importorskip("healthlab.synth.clinical")
+    from healthlab.synth import clinical, population
+
     pop = population.make_population(3000, seed=3)
     enc = clinical.make_clinical(pop, facilities=facilities, seed=3)["encounters"]
     assert enc["facility_id"].notna().all()

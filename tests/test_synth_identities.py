@@ -103,7 +103,8 @@ def test_district_labels_get_readable_names():
 
 
 def test_works_on_the_synthetic_population():
-    population = pytest.importorskip("healthlab.synth.population")
+    from healthlab.synth import population
+
     people = population.make_population(3000, seed=1)
     ids = make_identities(people, seed=1)
     assert valid_resident_id(ids["resident_id"]).all() and ids["resident_id"].is_unique

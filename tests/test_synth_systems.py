@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from healthlab.errors import InvalidParameterError
+from healthlab.synth import make_clinical, make_population
 from healthlab.synth.identities import make_identities
 from healthlab.synth.systems import (
     NOISE,
@@ -307,10 +309,8 @@ def test_mistyped_ids_still_never_issued(data, tmp_path):
 
 
 def test_systems_from_the_clinical_generator(tmp_path):
-    population = pytest.importorskip("healthlab.synth.population")
-    clinical = pytest.importorskip("healthlab.synth.clinical")
-    pop = population.make_population(1500, seed=2)
-    records = clinical.make_clinical(pop, seed=2)
+    pop = make_population(1500, seed=2)
+    records = make_clinical(pop, seed=2)
     hs = written(pop, records, tmp_path, seed=2)
     seen = records["encounters"]["person_id"].unique()
     assert set(hs.truth["person_id"]) == set(seen)
@@ -345,3 +345,16 @@ def test_in_memory_systems_open_in_a_folder_that_is_removed_after(data):
         assert folder.is_dir()
     assert not folder.exists()
     assert "HospitalSystems" in hs._repr_html_() and "renmin" in hs._repr_html_()
+
+
+def test_the_catalogue_dataset_opens_as_databases_without_a_folder_left_behind(tmp_path):
+    import tempfile
+
+    from healthlab import datasets
+    from healthlab.sharing import link_systems
+
+    before = set(Path(tempfile.gettempdir()).glob("healthlab-systems-*"))
+    ds = datasets.load("hospital_systems", size="tiny")
+    links = link_systems(ds, method="deterministic")
+    assert len(links) == len(ds["truth"])
+    assert set(Path(tempfile.gettempdir()).glob("healthlab-systems-*")) == before

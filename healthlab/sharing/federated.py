@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from healthlab._validation import check_seed
+from healthlab._validation import check_seed, fraction
 from healthlab.errors import InvalidParameterError
 
 __all__ = ["compare_federated", "federated_logistic", "federated_summary"]
@@ -136,6 +136,7 @@ def federated_logistic(
     rounds: int = 20,
     local_iter: int = 5,
     C: float = 1.0,
+    site_fraction: float = 1.0,
     seed: int = 0,
 ):
     """Fit a logistic regression by federated averaging, without pooling any site's rows.
@@ -154,9 +155,12 @@ def federated_logistic(
         L-BFGS iterations each site runs per round, starting from the global coefficients.
     C : float
         Inverse regularisation strength, as in scikit-learn.
+    site_fraction : float, default 1.0
+        Share of the sites that take part in each round (McMahan et al.'s client fraction
+        ``C``), drawn at random with ``seed``; at least one site a round. With every site
+        taking part (the default) the fit does not depend on the seed.
     seed : int
-        Seed; the site order of each round is shuffled with it (averaging does not depend on
-        the order, so the fit is the same for every seed; it is kept for the contract).
+        Seed of the draw of the sites that take part in each round.
 
     Returns
     -------
@@ -202,17 +206,22 @@ def federated_logistic(
     coef, intercept = np.zeros((1, len(features))), np.zeros(1)
     history = []
     names = list(data)
+    share = fraction(site_fraction, "site_fraction")
+    per_round = max(1, round(share * len(names)))
     for r in range(rounds):
         new_coef, new_int = np.zeros_like(coef), np.zeros_like(intercept)
-        for s in rng.permutation(names):  # a handful of sites per round, not rows
+        chosen = sorted(rng.choice(len(names), size=per_round, replace=False))
+        taking_part = [names[i] for i in chosen]
+        round_total = sum(weight[s] for s in taking_part)
+        for s in taking_part:  # a handful of sites per round, not rows
             x, y = data[s]
             if len(np.unique(y)) < 2:  # a site with one class cannot fit; it sends back the model
                 local_coef, local_int = coef, intercept
             else:
                 m = _fit(x, y, coef, intercept, local_iter, C * total / weight[s])
                 local_coef, local_int = m.coef_, m.intercept_
-            new_coef += local_coef * weight[s] / total
-            new_int += local_int * weight[s] / total
+            new_coef += local_coef * weight[s] / round_total
+            new_int += local_int * weight[s] / round_total
         coef, intercept = new_coef, new_int
         history.append([r + 1, *intercept, *coef[0]])
     from sklearn.linear_model import LogisticRegression
