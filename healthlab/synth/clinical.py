@@ -568,7 +568,7 @@ def make_clinical(
     >>> people = make_population(2000, seed=1)
     >>> records = make_clinical(people, seed=1)
     >>> sorted(records)[:3]
-    ['diagnoses', 'encounters', 'medications']
+    ['births', 'diagnoses', 'encounters']
     >>> bool(records["encounters"]["person_id"].isin(people["person_id"]).all())
     True
     """
