@@ -108,6 +108,7 @@ def _engine():
                 kernel_name=kernel_name,
                 allow_errors=True,
                 interrupt_on_timeout=True,
+                shutdown_kernel="immediate",  # answers are on disk already; do not wait
                 **{k: v for k, v in kwargs.items() if k in ("log_output",)},
             )
             try:

@@ -84,6 +84,9 @@ class Gradebook:
             self.con.execute("PRAGMA synchronous=FULL")
             self.con.execute("PRAGMA foreign_keys=ON")
             self.con.executescript(_SCHEMA)
+            columns = {r[1] for r in self.con.execute("PRAGMA table_info(students)")}
+            if "timings" not in columns:  # a gradebook from before timings were kept
+                self.con.execute("ALTER TABLE students ADD COLUMN timings TEXT")
         except sqlite3.DatabaseError as err:
             raise GradingError(
                 f"the gradebook {self.path} cannot be opened ({err}); move it aside and run "

@@ -49,7 +49,7 @@ __all__ = ["Limits", "SandboxResult", "isolation", "make_readable", "run_noteboo
 UID_BASE, UID_COUNT = 2_100_000_000, 4096
 ANSWERS, STATUS, EXECUTED, REPORT = "answers.jsonl", "status.json", "executed.ipynb", "report.json"
 _NAMESPACES = ["--net", "--mount", "--pid", "--ipc", "--uts", "--fork", "--kill-child"]
-_SYSTEM = ["/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt"]
+_SYSTEM = ["/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]
 _LEVELS = {
     "root": "root: own uid, network+mount+pid+ipc+uts namespaces, private root, rlimits",
     "userns": "user namespaces: network+mount+pid+ipc+uts namespaces, private root, rlimits "
