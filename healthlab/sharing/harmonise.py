@@ -79,7 +79,7 @@ class Harmonised(TableView):
         """Rows of each OMOP table, and the source rows the report lists as not mapped."""
         tables = ["person", "visit_occurrence", "condition_occurrence", "measurement"]
         rows = [
-            {"table": t, "rows": self.connection.sql(f"select count(*) from {t}").fetchone()[0]}
+            {"table": t, "rows": self.connection.execute(f"select count(*) from {t}").fetchone()[0]}
             for t in tables
         ]
         rows.append({"table": "not mapped (see .report)", "rows": int(self.report["rows"].sum())})
