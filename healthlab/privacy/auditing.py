@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from healthlab.errors import InvalidParameterError
+from healthlab.synth.access_log import LAB_TESTS
 
 __all__ = [
     "RULES",
@@ -59,8 +60,6 @@ RULES = {
     "other_workstation": 0.75,
     "volume": 1.0,
 }
-
-_LABS = ("4548-4", "1558-6", "14682-9", "62238-1")
 
 
 @dataclass(frozen=True)
@@ -130,7 +129,8 @@ def _tables(log, clinical) -> dict[str, pd.DataFrame]:
         ],
         "meds": clinical["medications"][["encounter_id", "date"]],
         "labs": clinical["observations"].loc[
-            clinical["observations"]["loinc"].astype("string").isin(_LABS), ["encounter_id", "date"]
+            clinical["observations"]["loinc"].astype("string").isin(LAB_TESTS),
+            ["encounter_id", "date"],
         ],
     }
 

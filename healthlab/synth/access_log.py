@@ -47,7 +47,7 @@ from healthlab.synth.access_staff import (
 )
 from healthlab.synth.identities import make_identities
 
-__all__ = ["ACTIONS", "MISUSE", "make_access_log"]
+__all__ = ["ACTIONS", "LAB_TESTS", "MISUSE", "make_access_log"]
 
 #: Actions a log records, in code order.
 ACTIONS = ("view", "modify", "print", "export")
@@ -80,7 +80,9 @@ CARE = {
     "roaming": 0.05,  # an access from another department's workstation
 }
 
-_LABS = ("4548-4", "1558-6", "14682-9", "62238-1")
+#: LOINC codes of the laboratory tests (the laboratory reads and writes these; vitals are charted
+#: on the ward).
+LAB_TESTS = ("4548-4", "1558-6", "14682-9", "62238-1")
 _SEC_DAY = 86_400
 
 
@@ -208,7 +210,7 @@ def _encounters(clinical, start, days) -> pd.DataFrame:
     enc["encounter_type"] = enc["encounter_type"].astype("string")
     meds = clinical["medications"]["encounter_id"]
     obs = clinical["observations"]
-    labs = obs.loc[obs["loinc"].astype("string").isin(_LABS), "encounter_id"]
+    labs = obs.loc[obs["loinc"].astype("string").isin(LAB_TESTS), "encounter_id"]
     enc["has_meds"] = enc["encounter_id"].isin(meds)
     enc["has_labs"] = enc["encounter_id"].isin(labs)
     enc["day"] = (enc["admit_date"].to_numpy("datetime64[s]").astype(np.int64) - start) // _SEC_DAY
