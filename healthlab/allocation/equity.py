@@ -175,6 +175,20 @@ class TheilDecomposition(TableView):
         One row per group: ``group``, ``population_share``, ``value_share``, ``mean``,
         ``theil`` (inequality inside the group), ``within`` (its contribution
         ``value_share * theil``) and ``between`` (``value_share * ln(mean / overall mean)``).
+
+    Examples
+    --------
+    >>> from healthlab.allocation import theil_decomposition
+    >>> d = theil_decomposition([1.0, 1.0, 3.0, 3.0], ["a", "a", "b", "b"])
+    >>> d.summary().round(4)
+      component   value  share
+    0   between  0.1308    1.0
+    1    within  0.0000    0.0
+    2     total  0.1308    1.0
+    >>> d.groups[["group", "mean", "theil"]]
+      group  mean  theil
+    0     a   1.0    0.0
+    1     b   3.0    0.0
     """
 
     total: float

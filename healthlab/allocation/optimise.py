@@ -50,6 +50,19 @@ class Allocation(TableView):
     objective : str
     spend : float
         Total cost of the additions.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from healthlab.allocation import allocate_resources
+    >>> regions = pd.DataFrame({"region": ["A", "B"], "population": [1000, 1000],
+    ...                         "beds": [8, 2], "beds_need": [10, 10]})
+    >>> plan = allocate_resources(regions, budget=6, unit_costs={"beds": 1.0})
+    >>> plan.objective, plan.spend
+    ('unmet', 6.0)
+    >>> plan.to_frame()[["resource", "added", "unmet_before", "unmet_after"]]
+      resource  added  unmet_before  unmet_after
+    0     beds    6.0          10.0          4.0
     """
 
     regions: pd.DataFrame

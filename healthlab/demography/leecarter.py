@@ -41,6 +41,19 @@ class LeeCarter(TableView):
         Share of the variance of the centred log rates that the first component explains.
     drift, sigma : float
         Drift of the random walk of ``kt`` and the standard deviation of its yearly changes.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from healthlab.demography import lee_carter
+    >>> years, ages = np.arange(2000, 2005), np.array([60, 70, 80])
+    >>> mx = [0.01 * 2.7 ** ((a - 60) / 10) * 0.98 ** (y - 2000) for y in years for a in ages]
+    >>> model = lee_carter(pd.DataFrame({"year": np.repeat(years, 3),
+    ...                                  "age": np.tile(ages, 5), "mx": mx}))
+    >>> model.to_frame()["measure"].tolist()
+    ['years', 'ages', 'explained', 'drift', 'sigma']
+    >>> round(model.drift, 4), model.parameters().columns.tolist()
+    (-0.0606, ['age', 'ax', 'bx'])
     """
 
     ages: np.ndarray

@@ -44,6 +44,23 @@ class LinkageResult:
     links : pandas.DataFrame
         One row per uniquely matched released record: its index in the released table, the
         roster index, and the identifiers when given.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from healthlab.privacy import linkage_attack
+    >>> released = pd.DataFrame({"zip": ["100", "100", "200"], "sex": list("FMF"),
+    ...                          "pid": [1, 2, 3]})
+    >>> roster = pd.DataFrame({"zip": ["100", "100", "200", "200"], "sex": list("FMFF"),
+    ...                        "pid": [1, 2, 3, 4]})
+    >>> result = linkage_attack(released, roster, ["zip", "sex"],
+    ...                         released_id="pid", roster_id="pid")
+    >>> result.links
+       released_index  roster_index  released_id  roster_id  correct
+    0               0             0            1          1     True
+    1               1             1            2          2     True
+    >>> round(result.reidentification_rate, 3)
+    0.667
     """
 
     quasi_identifiers: tuple

@@ -61,6 +61,21 @@ class Audit:
         Equivalence classes in the released table and the size of the smallest.
     ncp, discernibility, average_class_size : float
         Information loss; see :data:`DEFINITIONS`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from healthlab.privacy import age_hierarchy, anonymize
+    >>> df = pd.DataFrame({"age": [21, 23, 24, 37, 81]})
+    >>> audit = anonymize(df, {"age": age_hierarchy(99, (5, 10))}, [1], k=2).audit
+    >>> audit.method, audit.levels, audit.classes, audit.smallest_class
+    ('full-domain generalisation', {'age': 1}, 1, 3)
+    >>> audit.to_frame().loc[["records in", "records suppressed", "discernibility"], "value"]
+    figure
+    records in               5
+    records suppressed       2
+    discernibility        19.0
+    Name: value, dtype: object
     """
 
     method: str
@@ -114,6 +129,20 @@ class Anonymized:
     data : pandas.DataFrame
         The released table (suppressed records dropped).
     audit : Audit
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from healthlab.privacy import age_hierarchy, anonymize
+    >>> df = pd.DataFrame({"age": [21, 23, 24, 37, 81]})
+    >>> result = anonymize(df, {"age": age_hierarchy(99, (5, 10))}, [1], k=2)
+    >>> result.data
+         age
+    0  20-24
+    1  20-24
+    2  20-24
+    >>> result.n_suppressed, result.audit.k
+    (2, 2)
     """
 
     data: pd.DataFrame

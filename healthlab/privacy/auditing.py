@@ -69,6 +69,19 @@ class AccessAudit:
     ``accesses`` has one row per access: ``access_id``, ``staff_id``, ``person_id``, ``role``,
     ``reason`` (the first reason that explains it, missing when none does), ``explained`` and a
     boolean column per rule of :data:`RULES`.
+
+    Examples
+    --------
+    >>> from healthlab import synth
+    >>> from healthlab.privacy import explain_accesses
+    >>> people = synth.make_population(500, seed=3)
+    >>> records = synth.make_clinical(people, facilities=synth.make_facilities(seed=3), seed=3)
+    >>> log = synth.make_access_log(records, population=people, days=30, seed=3)
+    >>> audit = explain_accesses(log, records)
+    >>> audit.accesses.columns[:6].tolist()
+    ['access_id', 'staff_id', 'person_id', 'role', 'reason', 'explained']
+    >>> audit.summary().columns.tolist(), 0 < audit.explained_share <= 1
+    (['role', 'accesses', 'explained_share'], True)
     """
 
     accesses: pd.DataFrame
@@ -342,7 +355,20 @@ def employee_day_scores(audit: AccessAudit, log, *, seed: int = 0) -> pd.DataFra
 
 @dataclass(frozen=True)
 class ReviewQueue:
-    """Accesses ranked by suspicion: ``queue`` has ``access_id``, ``score`` and ``reasons``."""
+    """Accesses ranked by suspicion: ``queue`` has ``access_id``, ``score`` and ``reasons``.
+
+    Examples
+    --------
+    >>> from healthlab import synth
+    >>> from healthlab.privacy import review_queue
+    >>> people = synth.make_population(500, seed=3)
+    >>> records = synth.make_clinical(people, facilities=synth.make_facilities(seed=3), seed=3)
+    >>> log = synth.make_access_log(records, population=people, days=30, seed=3)
+    >>> queue = review_queue(log, records, seed=0)
+    >>> top = queue.top(0.01)  # the first 1% of the accesses, most suspicious first
+    >>> len(top) == -(-len(queue.queue) // 100), bool(top["score"].is_monotonic_decreasing)
+    (True, True)
+    """
 
     queue: pd.DataFrame
 

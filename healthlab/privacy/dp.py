@@ -119,6 +119,17 @@ class Release:
     alpha, accuracy : float
         With probability at least ``1 - alpha``, ``|value - true value| <= accuracy`` (per cell
         for a histogram).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from healthlab.privacy import PrivateTable
+    >>> table = PrivateTable(pd.DataFrame({"age": range(1000)}), budget=1.0)
+    >>> release = table.count(epsilon=0.5)
+    >>> release.query, release.epsilon, release.mechanism, release.noise_scale
+    ('count', 0.5, 'discrete Laplace', 2.0)
+    >>> round(release.accuracy, 2)  # |value - 1000| is at most this with probability 95%
+    6.43
     """
 
     query: str

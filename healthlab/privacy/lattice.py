@@ -61,6 +61,19 @@ class SearchResult:
     metric : str
     nodes : pandas.DataFrame
         One row per node: the levels, records suppressed, feasible, and the metric's value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from healthlab.privacy import age_hierarchy, optimal_generalization
+    >>> df = pd.DataFrame({"age": [21, 23, 24, 37, 38, 81], "sex": list("FFMMFM")})
+    >>> sex = pd.DataFrame({"value": ["F", "M"], "level1": ["*", "*"]})
+    >>> h = {"age": age_hierarchy(99, (5, 10, 50)), "sex": sex}
+    >>> result = optimal_generalization(df, h, k=2, suppression_limit=0.2)
+    >>> result.levels, result.metric, len(result.nodes)
+    ({'age': 4, 'sex': 0}, 'discernibility', 10)
+    >>> result.data["age"].unique().tolist(), result.audit.records_suppressed
+    (['*'], 0)
     """
 
     levels: dict

@@ -63,6 +63,21 @@ class RiskReport:
         (c, l)-diversity; the t of t-closeness and the ground distance it used.
     journalist_max, marketer, population_records : float, float, int or None
         Filled when a population table is given.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from healthlab.privacy import risk_report
+    >>> df = pd.DataFrame({"sex": list("FFFMM"), "age": [30, 30, 30, 40, 40],
+    ...                    "dx": ["flu", "flu", "cold", "flu", "cold"]})
+    >>> report = risk_report(df, ["sex", "age"], sensitive=["dx"])
+    >>> report.k, report.sample_uniques, report.prosecutor_max
+    (2, 0, 0.5)
+    >>> report.to_frame().loc[["k (smallest class)", "l-diversity (distinct), dx"], "value"]
+    measure
+    k (smallest class)            2
+    l-diversity (distinct), dx    2
+    Name: value, dtype: object
     """
 
     quasi_identifiers: tuple

@@ -57,6 +57,21 @@ class AttackResult:
         Conservative 95% interval from the rates' Wilson intervals.
     rate_ci : dict
         Wilson 95% interval of each rate.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from healthlab.privacy import inference_risk
+    >>> rng = np.random.default_rng(0)
+    >>> def people(n):
+    ...     return pd.DataFrame({"age": rng.integers(20, 90, n), "bmi": rng.normal(24, 4, n),
+    ...                          "dx": rng.choice(["htn", "dm", "none"], n)})
+    >>> original, control = people(400), people(400)
+    >>> result = inference_risk(original, original.copy(), control, ["age", "bmi"], "dx")
+    >>> result.attack, result.n_attacks, bool(result.informative)
+    ('inference of dx', 400, True)
+    >>> result.to_frame().index.tolist()
+    ['attack on original', 'attack on control', 'random baseline', 'risk']
     """
 
     attack: str

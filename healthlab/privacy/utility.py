@@ -30,6 +30,20 @@ class ModelUtility:
     scores : pandas.DataFrame
         Rows ``original``, ``released``, ``majority baseline``; columns accuracy, balanced
         accuracy and the number of test rows.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from healthlab.privacy import model_utility
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"age": rng.integers(20, 80, 400)})
+    >>> df["ill"] = (df["age"] + rng.normal(0, 10, 400) > 60).astype(int)
+    >>> band = df.assign(age=(df["age"] // 20 * 20).astype(str))
+    >>> utility = model_utility(df, band, "ill", ["age"])
+    >>> utility.target, utility.to_frame().index.tolist()
+    ('ill', ['original', 'released', 'majority baseline'])
+    >>> utility.scores.columns.tolist()
+    ['accuracy', 'balanced_accuracy', 'test_rows']
     """
 
     target: str
@@ -169,6 +183,20 @@ class StatisticError(TableView):
         ``abs_error``.
     mean_abs_error, max_abs_error : float
         Over the subgroups.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from healthlab.privacy import statistic_error
+    >>> df = pd.DataFrame({"prov": list("AABB"), "ill": [1, 0, 1, 1]})
+    >>> error = statistic_error(df, df.iloc[[0, 2, 3]], "ill", "prov")
+    >>> error.table
+          n_original  n_released  original  released  abs_error
+    prov
+    A              2           1       0.5       1.0        0.5
+    B              2           2       1.0       1.0        0.0
+    >>> error.mean_abs_error, error.max_abs_error
+    (0.25, 0.5)
     """
 
     table: pd.DataFrame

@@ -144,6 +144,20 @@ def clerical_review(
     -------
     pandas.DataFrame
         The pairs in the band, most uncertain (closest to 0.5) first.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from healthlab.sharing import clerical_review
+    >>> pairs = pd.DataFrame({"system_l": ["a", "a", "a"], "local_id_l": ["1", "2", "3"],
+    ...                       "system_r": ["b", "b", "b"], "local_id_r": ["x", "x", "y"],
+    ...                       "match_probability": [0.99, 0.4, 0.6]})
+    >>> truth = pd.DataFrame({"system": ["a", "a", "a", "b", "b"],
+    ...                       "local_id": ["1", "2", "3", "x", "y"], "person_id": [1, 2, 3, 1, 3]})
+    >>> clerical_review(pairs, low=0.3, high=0.95, truth=truth)
+      system_l local_id_l system_r local_id_r  match_probability  same_person
+    0        a          2        b          x                0.4        False
+    1        a          3        b          y                0.6         True
     """
     if not 0 <= low < high <= 1:
         raise InvalidParameterError(f"need 0 <= low < high <= 1, got low={low!r}, high={high!r}")

@@ -67,6 +67,26 @@ class LinkResult:
         makes), ``largest_block``, ``chosen``, ``reason``.
     model : splink.Linker or None
         The trained splink model (``probabilistic``; its charts and parameters).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from healthlab.sharing import link_frames
+    >>> a = pd.DataFrame({"id": [1, 2, 3], "name": ["王伟", "李娜", "张敏"],
+    ...                   "born": ["1980-01-02", "1975-06-30", "1990-12-01"]})
+    >>> b = pd.DataFrame({"id": ["x", "y"], "name": ["Wang Wei", "Zhang Min"],
+    ...                   "born": ["1980-02-01", "1990-12-01"]})
+    >>> r = link_frames({"a": a, "b": b}, id_column="id",
+    ...                 compare={"name": "name", "born": "date"}, method="deterministic")
+    >>> r.clusters
+      system local_id  cluster_id
+    0      a        1           0
+    1      a        2           1
+    2      a        3           2
+    3      b        x           3
+    4      b        y           2
+    >>> r.method, r.blocking.columns.tolist()
+    ('deterministic', ['rule', 'keys', 'pairs', 'largest_block', 'chosen', 'reason'])
     """
 
     clusters: pd.DataFrame

@@ -66,6 +66,21 @@ class Harmonised(TableView):
     report : pandas.DataFrame
         ``system``, ``table``, ``column`` (the system's own names), ``problem``, ``value``
         (the local value, or an example), ``rows``.
+
+    Examples
+    --------
+    >>> from healthlab.sharing import harmonise
+    >>> from healthlab.synth import make_population, make_clinical, make_hospital_systems
+    >>> people = make_population(200, seed=0)
+    >>> h = harmonise(make_hospital_systems(people, make_clinical(people, seed=0), seed=0))
+    >>> counts = h.to_frame()
+    >>> counts["table"].tolist()
+    ['person', 'visit_occurrence', 'condition_occurrence', 'measurement',
+     'not mapped (see .report)']
+    >>> bool(counts["rows"].iloc[-1] == h.report["rows"].sum())
+    True
+    >>> h.table("person").columns[:3].tolist()
+    ['person_id', 'gender_concept_id', 'year_of_birth']
     """
 
     connection: object
@@ -79,7 +94,10 @@ class Harmonised(TableView):
         """Rows of each OMOP table, and the source rows the report lists as not mapped."""
         tables = ["person", "visit_occurrence", "condition_occurrence", "measurement"]
         rows = [
-            {"table": t, "rows": self.connection.execute(f"select count(*) from {t}").fetchone()[0]}
+            {
+                "table": t,
+                "rows": self.connection.execute(f"select count(*) from {t}").fetchall()[0][0],
+            }
             for t in tables
         ]
         rows.append({"table": "not mapped (see .report)", "rows": int(self.report["rows"].sum())})
