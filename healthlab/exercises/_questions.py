@@ -41,7 +41,24 @@ class SelfCheck:
 
 @dataclass(frozen=True)
 class Question:
-    """What every question has: its points. Subclasses add what its answer must look like."""
+    """What every question has: its points. Subclasses add what its answer must look like.
+
+    Examples
+    --------
+    Every kind of question is a ``Question``; its points are checked when it is made:
+
+    >>> from healthlab import exercises
+    >>> q = exercises.Number(points=2, low=0, high=10, unit="years")
+    >>> isinstance(q, exercises.Question), q.points, q.kind, q.manual
+    (True, 2, 'number', False)
+    >>> q.describe()
+    'a number in years, plausibly 0 to 10'
+    >>> print(q.self_check(12))
+    ✓ a number
+    ✗ within the plausible range 0 to 10 years: check the units and the computation
+    >>> exercises.Text(points=3, min_words=20).manual  # written answers are graded by hand
+    True
+    """
 
     points: float
     kind: ClassVar[str] = "question"

@@ -50,7 +50,30 @@ def answers_path(notebook: str) -> Path:
 
 @dataclass(frozen=True)
 class Exercises:
-    """A notebook's questions and the file its answers go to (what :func:`start` returns)."""
+    """A notebook's questions and the file its answers go to (what :func:`start` returns).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from healthlab import exercises
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> os.environ["HEALTHLAB_ANSWERS"] = os.path.join(tmp.name, "a.jsonl")
+    >>> ex = exercises.start("00-example", {
+    ...     "q1": exercises.Number(points=2, low=0, high=10),
+    ...     "q2": exercises.Text(points=3, min_words=5)})  # doctest: +ELLIPSIS
+    00-example: 2 questions, 2 points, 3 more graded by hand. Answers are saved to ...a.jsonl
+    >>> ex.points, ex.manual_points
+    (2, 3)
+    >>> ex.answer("q1", 4.5)
+    q1 recorded (2 points). Self-check of its form, not its correctness:
+      ✓ a number
+      ✓ within the plausible range 0 to 10
+    >>> ex.status()
+    ✓ q1 (2 points)
+    · q2 (3 points)
+    {'q1': True, 'q2': False}
+    >>> del os.environ["HEALTHLAB_ANSWERS"]; tmp.cleanup()
+    """
 
     notebook: str
     questions: dict[str, Question]
@@ -203,12 +226,53 @@ def answer(qid: str, value: Any) -> None:
     The value is converted to plain JSON (see :func:`to_json`) and appended to the answers
     file at once. The self-check says whether the answer has the right type, shape and plausible
     range; it never says whether it is right.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from healthlab import exercises
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> os.environ["HEALTHLAB_ANSWERS"] = os.path.join(tmp.name, "a.jsonl")
+    >>> _ = exercises.start("00-example", {"q1": exercises.Values(points=2, length=3)})
+    00-example: 1 question, 2 points. Answers are saved to ...a.jsonl
+    >>> exercises.answer("q1", [1.5, 2.5])
+    q1 recorded (2 points). Self-check of its form, not its correctness:
+      ✓ a list of single numbers or strings
+      ✗ 3 values (it has 2)
+    >>> import numpy as np
+    >>> exercises.answer("q1", np.array([1.5, 2.5, 4.0]))  # recorded as plain JSON
+    q1 recorded (2 points). Self-check of its form, not its correctness:
+      ✓ a list of single numbers or strings
+      ✓ 3 values (it has 3)
+    >>> exercises.read_answers(os.environ["HEALTHLAB_ANSWERS"])  # the last answer counts
+    {'q1': [1.5, 2.5, 4.0]}
+    >>> del os.environ["HEALTHLAB_ANSWERS"]; tmp.cleanup()
     """
     _started().answer(qid, value)
 
 
 def check(qid: str) -> None:
-    """Print again the self-check of the last answer recorded for question ``qid``."""
+    """Print again the self-check of the last answer recorded for question ``qid``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from healthlab import exercises
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> os.environ["HEALTHLAB_ANSWERS"] = os.path.join(tmp.name, "a.jsonl")
+    >>> _ = exercises.start("00-example", {"q1": exercises.Number(points=2, low=0, high=10),
+    ...                                    "q2": exercises.Choice(points=1, options=["a", "b"])})
+    00-example: 2 questions, 3 points. Answers are saved to ...a.jsonl
+    >>> exercises.check("q2")
+    q2: no answer recorded yet; record one with exercises.answer('q2', ...)
+    >>> exercises.answer("q1", 4.5)  # doctest: +ELLIPSIS
+    q1 recorded (2 points). ...
+    >>> exercises.check("q1")
+    q1 last answer (2 points). Self-check of its form, not its correctness:
+      ✓ a number
+      ✓ within the plausible range 0 to 10
+    >>> del os.environ["HEALTHLAB_ANSWERS"]; tmp.cleanup()
+    """
     _started().check(qid)
 
 

@@ -33,7 +33,21 @@ PROMPT = re.compile(r"\*\*Question\s+([A-Za-z0-9_.-]+)\s+\((\d+(?:\.\d+)?)\s+poi
 
 @dataclass(frozen=True)
 class Declaration:
-    """What a source notebook declares: its name, its questions and their grading rules."""
+    """What a source notebook declares: its name, its questions and their grading rules.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> from healthlab import exercises
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    ...     'ex = exercises.start("00-x", {"q1": exercises.Number(points=2, low=0)})')])
+    >>> nb.metadata["healthlab"] = {"rules": {"q1": {"tolerance": 0.5}}}
+    >>> decl = exercises.declaration(nb)
+    >>> decl.notebook, decl.rules
+    ('00-x', {'q1': {'tolerance': 0.5}})
+    >>> decl.questions
+    {'q1': Number(points=2, low=0, high=None, unit='')}
+    """
 
     notebook: str
     questions: dict[str, Question]
@@ -299,6 +313,28 @@ def check_source(nb: Any, name: str | None = None) -> Declaration:
     ------
     SourceNotebookError
         With ``problems``, one line per breach.
+
+    Examples
+    --------
+    A case-study notebook keeps the contract; a bare one lists every breach at once:
+
+    >>> import nbformat
+    >>> from healthlab import exercises, runs
+    >>> from healthlab.errors import SourceNotebookError
+    >>> decl = exercises.check_source(runs.notebooks_dir() / "00-tour.ipynb")
+    >>> decl.notebook, sorted(decl.rules) == sorted(decl.questions)
+    ('00-tour', True)
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    ...     'ex = exercises.start("00-x", {"q1": exercises.Number(points=2, low=0)})')])
+    >>> try:
+    ...     exercises.check_source(nb, "00-x")
+    ... except SourceNotebookError as err:
+    ...     print("\\n".join(err.problems))
+    has 0 cells tagged 'parameters'; it needs exactly one
+    it has no metadata["healthlab"]["rules"] dict (one rule per question)
+    q1 has no grading rule in the metadata
+    q1 has no solution cell (tagged 'solution') recording it
+    q1 has no markdown prompt **Question 1 (2 points).**
     """
     if name is None and isinstance(nb, str | os.PathLike):
         name = Path(nb).stem

@@ -56,7 +56,24 @@ _PARTITIONING = {"population": ["province"], "facilities": ["province"], "risk_m
 
 @dataclass
 class BuildReport:
-    """What a build made and how it ran."""
+    """What a build made and how it ran.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from healthlab import platform
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     report = platform.build("population", 1000, d + "/pop", workers=1, seed=3)
+    ...     again = platform.build("population", 1000, d + "/pop", workers=1, seed=3)
+    >>> report.name, report.people, report.rows, report.tasks, report.where
+    ('population', 1000, {'population': 1000}, 1, 'this process')
+    >>> again.tasks  # the same arguments again: the folder already holds this build
+    0
+    >>> print(report.summary())
+    population: 1,000 rows
+    1 tasks (0 resumed) on this process in ... s (... rows/s...); ... MiB on disk
+    built in .../pop
+    """
 
     path: Path
     name: str

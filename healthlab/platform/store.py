@@ -28,7 +28,22 @@ _HIVE_TYPES = {"province": "VARCHAR", "year": "INTEGER"}
 
 
 def read_manifest(path, *, missing_ok: bool = False) -> dict | None:
-    """The manifest of the build at ``path`` (None when it has none and ``missing_ok``)."""
+    """The manifest of the build at ``path`` (None when it has none and ``missing_ok``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from healthlab import platform
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = platform.build("population", 500, d + "/pop", workers=1, seed=3)
+    ...     manifest = platform.read_manifest(d + "/pop")
+    ...     platform.read_manifest(d, missing_ok=True) is None  # not a build
+    True
+    >>> manifest["plan"]["people"], manifest["tables"]["population"]["rows"]
+    (500, 500)
+    >>> sorted(manifest["tables"]["population"]["files"][0])
+    ['bytes', 'file', 'rows', 'sha256']
+    """
     file = Path(path) / MANIFEST
     try:
         manifest = json.loads(file.read_text(encoding="utf-8"))
