@@ -50,7 +50,40 @@ NAV = (
 
 @dataclass
 class SiteReport:
-    """A built course site: where it is, the run behind it, and how long the build took."""
+    """A built course site: where it is, the run behind it, and how long the build took.
+
+    Examples
+    --------
+    A notebook that fails still gets its page, with its error, and the report says so:
+
+    >>> import os, pathlib, tempfile, nbformat
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> from healthlab import courses
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = pathlib.Path(tmp.name)
+    >>> nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+    ...     "name": "python3", "language": "python", "display_name": "Python 3"}})
+    >>> nb.cells = [nbformat.v4.new_code_cell('seed = 0\\nsize = "small"',
+    ...                                       metadata={"tags": ["parameters"]}),
+    ...             nbformat.v4.new_code_cell("rate = 1 / 0")]
+    >>> nbformat.write(nb, folder / "00-look.ipynb")
+    >>> _ = (folder / "intro.yaml").write_text('''
+    ... track: intro
+    ... title: A first look
+    ... audience: New analysts
+    ... modules:
+    ...   - {id: look, notebook: 00-look, title: A look, hours: 1,
+    ...      objectives: [Look], competencies: [AMIA-F2]}
+    ... ''')
+    >>> os.environ["HEALTHLAB_NOTEBOOKS"] = tmp.name
+    >>> with ThreadPoolExecutor(1) as pool:
+    ...     site = courses.build_site(folder / "intro.yaml", folder / "site", executor=pool)
+    >>> site.ok, site.index.name, (site.out / "modules" / "look.html").exists()
+    (False, 'index.html', True)
+    >>> site.run.results[0].error["ename"]
+    'ZeroDivisionError'
+    >>> del os.environ["HEALTHLAB_NOTEBOOKS"]; tmp.cleanup()
+    """
 
     out: Path
     run: RunReport

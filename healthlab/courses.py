@@ -56,7 +56,15 @@ class TrackError(InvalidParameterError):
 
 @dataclass(frozen=True)
 class Competency:
-    """One competency of a framework (AMIA foundational domain, IMIA domain area)."""
+    """One competency of a framework (AMIA foundational domain, IMIA domain area).
+
+    Examples
+    --------
+    >>> from healthlab import courses
+    >>> c = courses.competencies()["AMIA-F2"]
+    >>> c.id, c.framework, c.name
+    ('AMIA-F2', 'AMIA', 'Information Science and Technology')
+    """
 
     id: str
     framework: str
@@ -66,7 +74,32 @@ class Competency:
 
 @dataclass
 class Module:
-    """One module of a track, in the order the track gives."""
+    """One module of a track, in the order the track gives.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from healthlab import courses
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "intro.yaml"
+    >>> _ = path.write_text('''
+    ... track: intro
+    ... title: A first look
+    ... audience: New analysts
+    ... modules:
+    ...   - id: tour
+    ...     notebook: 00-tour
+    ...     title: The workbench in an hour
+    ...     hours: 1.5
+    ...     parameters: {size: tiny}
+    ...     objectives: [Load a dataset and read its card]
+    ...     competencies: [AMIA-F2]
+    ... ''')
+    >>> module = courses.load_track(path).modules[0]
+    >>> module.id, module.notebook, module.hours, module.parameters, module.prerequisites
+    ('tour', '00-tour', 1.5, {'size': 'tiny'}, [])
+    >>> tmp.cleanup()
+    """
 
     id: str
     notebook: str
@@ -80,7 +113,17 @@ class Module:
 
 @dataclass
 class Track:
-    """A course track: who it is for and its modules in order."""
+    """A course track: who it is for and its modules in order.
+
+    Examples
+    --------
+    >>> from healthlab import courses
+    >>> track = courses.load_track("foundation")
+    >>> track.name, track.path.name, track.modules[0].notebook
+    ('foundation', 'foundation.yaml', '00-tour')
+    >>> track.hours == sum(m.hours for m in track.modules)
+    True
+    """
 
     name: str
     title: str
@@ -110,7 +153,21 @@ def curricula_dir() -> Path:
 
 
 def list_tracks(folder: Path | None = None) -> list[Path]:
-    """Every track file in the folder (all ``*.yaml`` but the competencies file), sorted."""
+    """Every track file in the folder (all ``*.yaml`` but the competencies file), sorted.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from healthlab import courses
+    >>> {"foundation", "practitioner", "advanced"} <= {p.stem for p in courses.list_tracks()}
+    True
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> for name in ("b.yaml", "a.yaml", "competencies.yaml", "notes.txt"):
+    ...     _ = (pathlib.Path(tmp.name) / name).write_text("")
+    >>> [p.name for p in courses.list_tracks(tmp.name)]
+    ['a.yaml', 'b.yaml']
+    >>> tmp.cleanup()
+    """
     folder = Path(folder) if folder is not None else curricula_dir()
     return sorted(p for p in folder.glob("*.yaml") if p.name != COMPETENCIES_FILE)
 
@@ -204,7 +261,17 @@ def competencies(path: Path | None = None) -> dict[str, Competency]:
 
 
 def frameworks(path: Path | None = None) -> dict[str, dict]:
-    """The frameworks of ``competencies.yaml`` with their titles and sources."""
+    """The frameworks of ``competencies.yaml`` with their titles and sources.
+
+    Examples
+    --------
+    >>> from healthlab import courses
+    >>> found = courses.frameworks()
+    >>> sorted(found), sorted(found["AMIA"])
+    (['AMIA', 'IMIA'], ['doi', 'source', 'title', 'url'])
+    >>> found["AMIA"]["doi"]
+    '10.1093/jamia/ocy132'
+    """
     path = Path(path) if path is not None else curricula_dir() / COMPETENCIES_FILE
     data, _ = _read_yaml(path)
     return {
@@ -269,7 +336,26 @@ def _module(problems, spec, where) -> Module | None:
 
 
 def load_track(track: str | os.PathLike) -> Track:
-    """Read a track (by name or file) and check its schema; see :func:`check_track` for more."""
+    """Read a track (by name or file) and check its schema; see :func:`check_track` for more.
+
+    Examples
+    --------
+    By name (a track in :func:`curricula_dir`) or by file; a broken file names each problem:
+
+    >>> import pathlib, tempfile
+    >>> from healthlab import courses
+    >>> courses.load_track("foundation").title
+    'Foundation: reading health data'
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "draft.yaml"
+    >>> _ = path.write_text("track: draft\\ntitle: Draft\\naudience: Everyone\\nmodules: []\\n")
+    >>> try:
+    ...     courses.load_track(path)
+    ... except courses.TrackError as err:
+    ...     print(err.problems)  # doctest: +ELLIPSIS
+    ['...draft.yaml:4: modules must be a non-empty list']
+    >>> tmp.cleanup()
+    """
     path = _track_path(track)
     data, lines = _read_yaml(path)
     problems = _Problems(path, lines)
@@ -458,6 +544,44 @@ def build_site(
     Returns
     -------
     SiteReport
+
+    Examples
+    --------
+    A one-module track over a notebook of its own (``HEALTHLAB_NOTEBOOKS`` names their folder):
+
+    >>> import os, pathlib, tempfile, nbformat
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> from healthlab import courses
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = pathlib.Path(tmp.name)
+    >>> nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+    ...     "name": "python3", "language": "python", "display_name": "Python 3"}})
+    >>> nb.cells = [nbformat.v4.new_code_cell('seed = 0\\nsize = "small"',
+    ...                                       metadata={"tags": ["parameters"]}),
+    ...             nbformat.v4.new_code_cell('print(f"a {size} look")')]
+    >>> nbformat.write(nb, folder / "00-look.ipynb")
+    >>> _ = (folder / "intro.yaml").write_text('''
+    ... track: intro
+    ... title: A first look
+    ... audience: New analysts
+    ... modules:
+    ...   - id: look
+    ...     notebook: 00-look
+    ...     title: The workbench at a glance
+    ...     hours: 1
+    ...     parameters: {size: tiny}
+    ...     objectives: [Run a notebook with the parameters of a track]
+    ...     competencies: [AMIA-F2]
+    ... ''')
+    >>> os.environ["HEALTHLAB_NOTEBOOKS"] = tmp.name
+    >>> with ThreadPoolExecutor(1) as pool:
+    ...     site = courses.build_site(folder / "intro.yaml", folder / "site", executor=pool)
+    >>> site.ok, sorted(p.relative_to(site.out).as_posix() for p in site.out.rglob("*.*"))
+    (True, ['index.html', 'modules/look.html', 'notebooks/look.ipynb'])
+    >>> handout = nbformat.read(site.out / "notebooks" / "look.ipynb", as_version=4)
+    >>> handout.cells[1].source  # the track's parameters, as papermill injects them
+    '# Parameters\\nsize = "tiny"\\n'
+    >>> del os.environ["HEALTHLAB_NOTEBOOKS"]; tmp.cleanup()
     """
     from healthlab import _course_site
 

@@ -120,7 +120,17 @@ def parse_parameter(text: str) -> tuple[str, Any]:
 
 @dataclass(frozen=True)
 class RunTask:
-    """One notebook to run: everything a worker needs, picklable."""
+    """One notebook to run: everything a worker needs, picklable.
+
+    Examples
+    --------
+    >>> from healthlab.runs import RunTask
+    >>> task = RunTask("notebooks/01-population-aging.ipynb", "runs/today", {"size": "tiny"})
+    >>> task.name, task.kernel, task.timeout
+    ('01-population-aging', 'python3', None)
+    >>> RunTask(task.source, task.out, {"size": "small"}, label="aging-small").name
+    'aging-small'
+    """
 
     source: str
     out: str
@@ -136,7 +146,24 @@ class RunTask:
 
 @dataclass
 class RunResult:
-    """What happened to one notebook (paths relative to the run folder)."""
+    """What happened to one notebook (paths relative to the run folder).
+
+    Examples
+    --------
+    A notebook that cannot run is a result too, with the error that stopped it:
+
+    >>> import pathlib, tempfile, nbformat
+    >>> from healthlab.runs import RunTask, run_notebook
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> source = pathlib.Path(tmp.name) / "hello.ipynb"
+    >>> nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), source)
+    >>> result = run_notebook(RunTask(str(source), tmp.name, kernel="no-such-kernel"))
+    >>> result.name, result.status, result.passed, result.error["ename"]
+    ('hello', 'failed', False, 'NoSuchKernel')
+    >>> result.output, result.answers_file
+    ('notebooks/hello.ipynb', 'answers/hello.jsonl')
+    >>> tmp.cleanup()
+    """
 
     name: str
     source: str
@@ -234,6 +261,25 @@ def run_notebook(task: RunTask) -> RunResult:
     Returns
     -------
     RunResult
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, nbformat
+    >>> from healthlab.runs import RunTask, run_notebook
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+    ...     "name": "python3", "language": "python", "display_name": "Python 3"}})
+    >>> nb.cells = [nbformat.v4.new_code_cell("n = 2", metadata={"tags": ["parameters"]}),
+    ...             nbformat.v4.new_code_cell("print(n * 21)")]
+    >>> nbformat.write(nb, pathlib.Path(tmp.name) / "answer.ipynb")
+    >>> task = RunTask(str(pathlib.Path(tmp.name) / "answer.ipynb"), tmp.name, {"n": 3})
+    >>> result = run_notebook(task)
+    >>> result.status, result.parameters, result.html
+    ('passed', {'n': 3}, 'html/answer.html')
+    >>> executed = nbformat.read(pathlib.Path(tmp.name) / result.output, as_version=4)
+    >>> executed.cells[-1].outputs[0]["text"]
+    '63\\n'
+    >>> tmp.cleanup()
     """
     import nbformat
     import papermill
@@ -307,7 +353,23 @@ def run_notebook(task: RunTask) -> RunResult:
 
 @dataclass
 class RunReport:
-    """A finished run: its folder, its results in notebook order, and where the report is."""
+    """A finished run: its folder, its results in notebook order, and where the report is.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, nbformat
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> from healthlab.runs import RunTask, run_tasks
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> source = pathlib.Path(tmp.name) / "hello.ipynb"
+    >>> nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), source)
+    >>> with ThreadPoolExecutor(1) as pool:
+    ...     report = run_tasks([RunTask(str(source), tmp.name, kernel="no-such-kernel")],
+    ...                        out=tmp.name, executor=pool)
+    >>> report.ok, [r.status for r in report.results], report.index.name
+    (False, ['failed'], 'index.html')
+    >>> tmp.cleanup()
+    """
 
     out: Path
     results: list[RunResult]
@@ -392,6 +454,29 @@ def run_notebooks(
     Returns
     -------
     RunReport
+
+    Examples
+    --------
+    Any :class:`concurrent.futures.Executor` runs the notebooks; here a thread of this process:
+
+    >>> import pathlib, tempfile, nbformat
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> from healthlab.runs import run_notebooks
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = pathlib.Path(tmp.name)
+    >>> nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+    ...     "name": "python3", "language": "python", "display_name": "Python 3"}})
+    >>> nb.cells = [nbformat.v4.new_code_cell("n = 2", metadata={"tags": ["parameters"]}),
+    ...             nbformat.v4.new_code_cell("assert n > 0, 'n must be positive'")]
+    >>> nbformat.write(nb, folder / "check.ipynb")
+    >>> with ThreadPoolExecutor(1) as pool:
+    ...     report = run_notebooks([folder / "check.ipynb"], parameters={"n": -1},
+    ...                            out=folder / "run", executor=pool)
+    >>> report.ok, report.results[0].error["ename"], report.results[0].error["evalue"]
+    (False, 'AssertionError', 'n must be positive')
+    >>> sorted(p.name for p in report.out.iterdir() if p.is_file())
+    ['index.html', 'results.json']
+    >>> tmp.cleanup()
     """
     paths = find_notebooks([str(n) for n in notebooks])
     out = Path(out) if out is not None else default_out()
@@ -412,6 +497,27 @@ def run_tasks(
 
     :func:`run_notebooks` prepares the tasks from notebook names; a course build prepares one
     per module. Names (``RunTask.name``) must be unique. See :func:`run_notebooks`.
+
+    Examples
+    --------
+    One notebook run twice with different parameters, each task under its own label:
+
+    >>> import pathlib, tempfile, nbformat
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> from healthlab.runs import RunTask, run_tasks
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> source = str(pathlib.Path(tmp.name) / "square.ipynb")
+    >>> nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+    ...     "name": "python3", "language": "python", "display_name": "Python 3"}})
+    >>> nb.cells = [nbformat.v4.new_code_cell("n = 2", metadata={"tags": ["parameters"]}),
+    ...             nbformat.v4.new_code_cell("print(n * n)")]
+    >>> nbformat.write(nb, source)
+    >>> tasks = [RunTask(source, tmp.name, {"n": n}, label=f"square-{n}") for n in (3, 4)]
+    >>> with ThreadPoolExecutor(2) as pool:
+    ...     report = run_tasks(tasks, out=tmp.name, executor=pool)
+    >>> [(r.name, r.status) for r in report.results]
+    [('square-3', 'passed'), ('square-4', 'passed')]
+    >>> tmp.cleanup()
     """
     import sys
 
