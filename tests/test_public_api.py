@@ -50,11 +50,6 @@ def test_every_subpackage_says_what_it_is():
     assert not missing, f"these modules have no docstring: {missing}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known debt (issue 16, open): result classes and the exercises, courses and "
-    "grading entry points still lack runnable examples; this test lists them",
-)
 def test_every_public_function_and_class_has_a_runnable_example():
     missing = sorted(
         {qual for qual, obj in _public_objects() if not _has_example(inspect.getdoc(obj))}

@@ -67,7 +67,43 @@ class GradeTask:
 
 @dataclass
 class GradeReport:
-    """What a ``grade`` run did and where its outputs are."""
+    """What a ``grade`` run did and where its outputs are.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, nbformat
+    >>> from healthlab import grading
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = pathlib.Path(tmp.name)
+    >>> v4 = nbformat.v4
+    >>> source = v4.new_notebook(metadata={
+    ...     "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+    ...     "healthlab": {"rules": {"q1": {"tolerance": 0.01}}}})
+    >>> source.cells = [
+    ...     v4.new_code_cell('seed = 0\\nsize = "tiny"', metadata={"tags": ["parameters"]}),
+    ...     v4.new_code_cell('from healthlab import exercises\\nex = exercises.start("mean-age", '
+    ...                      '{"q1": exercises.Number(points=2, low=0, high=100)})'),
+    ...     v4.new_markdown_cell("**Question 1 (2 points).** The mean age of the sample."),
+    ...     v4.new_code_cell('import random\\nrng = random.Random(seed)\\n'
+    ...                      'ages = [rng.randint(20, 80) for _ in range(50)]\\n'
+    ...                      '# BEGIN SOLUTION\\nmean_age = sum(ages) / len(ages)\\n'
+    ...                      '# END SOLUTION\\n'
+    ...                      'exercises.answer("q1", mean_age)', metadata={"tags": ["solution"]})]
+    >>> nbformat.write(source, folder / "mean-age.ipynb")
+    >>> _ = (folder / "roster.csv").write_text("student_id\\ns001\\ns002\\n")
+    >>> _ = (folder / "secret").write_text("a course secret of at least 8 bytes\\n")
+    >>> (folder / "submissions").mkdir()
+    >>> report = grading.grade(folder / "mean-age.ipynb", roster=folder / "roster.csv",
+    ...                        secret_file=folder / "secret", submissions=folder / "submissions",
+    ...                        out=folder / "grades", jobs=1)
+    >>> report.graded, report.missing, report.gradebook.name
+    ([], ['s001', 's002'], 'gradebook.sqlite')
+    >>> print(report.summary())
+    graded 0, skipped 0 (already graded), missing 2, unreadable 0, errors 0 in ... s
+    isolation: ...
+    grades: .../grades.csv; summary: .../summary.html
+    >>> tmp.cleanup()
+    """
 
     out: Path
     isolation: str
@@ -352,6 +388,48 @@ def grade(
     Returns
     -------
     GradeReport
+
+    Examples
+    --------
+    Every roster student gets a row: here one submission is not a notebook, one is missing,
+    and one file names no student on the roster (real submissions run in the sandbox):
+
+    >>> import pathlib, tempfile, nbformat
+    >>> from healthlab import grading
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = pathlib.Path(tmp.name)
+    >>> v4 = nbformat.v4
+    >>> source = v4.new_notebook(metadata={
+    ...     "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+    ...     "healthlab": {"rules": {"q1": {"tolerance": 0.01}}}})
+    >>> source.cells = [
+    ...     v4.new_code_cell('seed = 0\\nsize = "tiny"', metadata={"tags": ["parameters"]}),
+    ...     v4.new_code_cell('from healthlab import exercises\\nex = exercises.start("mean-age", '
+    ...                      '{"q1": exercises.Number(points=2, low=0, high=100)})'),
+    ...     v4.new_markdown_cell("**Question 1 (2 points).** The mean age of the sample."),
+    ...     v4.new_code_cell('import random\\nrng = random.Random(seed)\\n'
+    ...                      'ages = [rng.randint(20, 80) for _ in range(50)]\\n'
+    ...                      '# BEGIN SOLUTION\\nmean_age = sum(ages) / len(ages)\\n'
+    ...                      '# END SOLUTION\\n'
+    ...                      'exercises.answer("q1", mean_age)', metadata={"tags": ["solution"]})]
+    >>> nbformat.write(source, folder / "mean-age.ipynb")
+    >>> _ = (folder / "roster.csv").write_text("student_id\\ns001\\ns002\\n")
+    >>> _ = (folder / "secret").write_text("a course secret of at least 8 bytes\\n")
+    >>> import pandas as pd
+    >>> (folder / "submissions").mkdir()
+    >>> _ = (folder / "submissions" / "s001.ipynb").write_text("{ not a notebook")
+    >>> _ = (folder / "submissions" / "s003.ipynb").write_text("{}")
+    >>> report = grading.grade(folder / "mean-age.ipynb", roster=folder / "roster.csv",
+    ...                        secret_file=folder / "secret", submissions=folder / "submissions",
+    ...                        out=folder / "grades", jobs=1)
+    >>> report.unreadable, report.missing, report.unmatched
+    (['s001'], ['s002'], {'s003.ipynb': "no student 's003' on the roster"})
+    >>> grades = pd.read_csv(folder / "grades" / "grades.csv")
+    >>> grades[["student_id", "total", "max_total", "status"]]
+      student_id  total  max_total      status
+    0       s001      0          2  unreadable
+    1       s002      0          2     missing
+    >>> tmp.cleanup()
     """
     from healthlab.grading import feedback
     from healthlab.grading.gradebook import Gradebook

@@ -78,6 +78,19 @@ class Limits:
         Largest file it may write; size of its home folder and of ``/tmp``.
     output_bytes : int
         Output the executed notebook keeps.
+
+    Examples
+    --------
+    >>> from healthlab.grading import Limits
+    >>> limits = Limits(cell_timeout=30, memory_mb=1024)
+    >>> limits.total(4)  # 60 s plus 30 s for each of 4 code cells
+    180.0
+    >>> Limits(total_timeout=100).total(4), limits.processes
+    (100.0, 256)
+    >>> Limits(memory_mb=0)
+    Traceback (most recent call last):
+        ...
+    healthlab.errors.InvalidParameterError: memory_mb=0: give a positive number
     """
 
     cell_timeout: float = 60.0
