@@ -9,9 +9,15 @@ keyed mode) of the token under a secret ``key`` the holders share and the linkag
 not: each token gets its own independent positions ("random hashing", Niedermeyer et al.
 2014, which resists the attack on double hashing).
 
-Records are compared by the Dice coefficient of their filters,
-``2 |A and B| / (|A| + |B|)``: similar strings share most bigrams, so a typo or a transposed
-date lowers it a little, a different person a lot. Candidate pairs come from keyed hashes
+In linkage each compared field is encoded in a filter of its own (:data:`FIELD_BITS` bits),
+and two records are compared by the Dice coefficient ``2 |A and B| / (|A| + |B|)`` of their
+filters over the fields *both* records have: similar strings share most bigrams, so a typo
+or a transposed date lowers it a little, a different person a lot, and a field missing from
+either record counts neither way, as in the other methods. (One filter for the whole record
+would let a missing field weigh as a disagreement: a record without its resident id, whose
+phone and address had changed, then fell below any threshold that kept precision, and most
+of the pairs such a filter missed were of that kind.) The linkage unit learns which fields
+each record has, not their values. Candidate pairs come from keyed hashes
 (the first 64 bits of SHA-256 of the key and the value) of the blocking keys, so the linkage
 unit never sees a value. Filters and hashes go to DuckDB; the pairs, their Dice coefficients
 (``bit_count`` of the filters' words) and the choice of links are SQL. A pair is linked when
@@ -27,7 +33,8 @@ hardenings from the literature are offered:
   2014); pairs whose salts differ can no longer match;
 - *balance*: the filter is concatenated with its complement and the bits permuted with the
   key, so every filter has exactly half its bits set and the count of set bits says nothing
-  (Schnell and Borgs 2016); Dice on balanced filters counts shared zeros too;
+  (Schnell and Borgs 2016); unrelated balanced filters share half their set bits, so
+  their Dice is rescaled to ``2 dice - 1`` (at least 0) to read like a plain one;
 - *xor_fold*: the two halves of the filter are combined by exclusive or, so a set bit no
   longer says that a token's position is set (Schnell et al. 2016).
 
@@ -56,6 +63,8 @@ from healthlab.errors import InvalidParameterError
 __all__ = ["bloom_encode", "bloom_link_records", "dice", "keyed_hash"]
 
 _CHUNK = 100_000
+#: Bits of each field's filter in linkage (:func:`bloom_link_records`).
+FIELD_BITS = 256
 _HARDENING = {"salt", "balance", "xor_fold"}
 
 
@@ -168,7 +177,8 @@ def bloom_encode(
         tag = None if prefix is None else pd.Series(prefix[lo : lo + len(part)], dtype="string")
         for f in fields:  # a handful of fields
             text = ("_" + part[f].astype("string") + "_").reset_index(drop=True)
-            for i in range(max(int(text.str.len().max() or 0) - 1, 0)):  # bigram positions
+            longest = text.str.len().max()  # missing when the field is missing throughout
+            for i in range(0 if pd.isna(longest) else int(longest) - 1):  # bigram positions
                 bigram = text.str[i : i + 2]
                 token = f + ":" + bigram if tag is None else tag + "|" + f + ":" + bigram
                 code, uniq = pd.factorize(token)  # in Arrow: no Python strings per record
@@ -197,8 +207,13 @@ def dice(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(size > 0, 2 * both / np.maximum(size, 1), 0.0)
 
 
-def _encode_sources(con, frames, compared, rules, key, hardening) -> int:
-    """The data holders' side: table ``bf`` of filters and hashed blocking keys, no values."""
+def _encode_sources(con, frames, compared, rules, key, hardening) -> list[int]:
+    """The data holders' side: table ``bf`` of filters and hashed blocking keys, no values.
+
+    Each compared field gets a filter of :data:`FIELD_BITS` bits of its own (columns
+    ``f<field>_<word>`` and ``ones<field>``), and ``present`` has bit ``field`` set when the
+    record has that field. Returns the words of each field's filter.
+    """
     from healthlab.sharing.compare import bloom_tokens
 
     salt_col = hardening.get("salt")
@@ -211,7 +226,7 @@ def _encode_sources(con, frames, compared, rules, key, hardening) -> int:
                 f"{[c.column for c in compared]}"
             )
     secret = hashlib.sha256(_key(key)).hexdigest()
-    words = 0
+    words: list[int] = []
     for i in range(len(frames)):
         prepared = con.execute(f"SELECT * FROM src_{i} ORDER BY __row").df()
         tokens = pd.DataFrame(bloom_tokens(prepared, compared))
@@ -219,22 +234,31 @@ def _encode_sources(con, frames, compared, rules, key, hardening) -> int:
         if salted is not None:
             values = prepared[salted.internal]
             salt = values.dt.year.astype("Int32") if salted.kind == "date" else values
-        filters = bloom_encode(tokens, key=key, salt=salt,
-                               balance=bool(hardening.get("balance")),
-                               xor_fold=bool(hardening.get("xor_fold")))  # fmt: skip
-        words = filters.shape[1]
-        out = pd.DataFrame(filters, columns=[f"f{j}" for j in range(words)])
-        out.insert(0, "src", i)
-        out.insert(0, "__row", prepared["__row"].to_numpy())
-        del filters, tokens
+        out = pd.DataFrame({"__row": prepared["__row"].to_numpy(), "src": i})
+        present = np.zeros(len(tokens), np.int64)
+        words = []
+        for f, field in enumerate(tokens.columns):
+            filters = bloom_encode(tokens[[field]], key=key, bits=FIELD_BITS, salt=salt,
+                                   balance=bool(hardening.get("balance")),
+                                   xor_fold=bool(hardening.get("xor_fold")))  # fmt: skip
+            words.append(filters.shape[1])
+            for j in range(filters.shape[1]):
+                out[f"f{f}_{j}"] = filters[:, j]
+            present |= tokens[field].notna().to_numpy(bool).astype(np.int64) << f
+            del filters
+        out["present"] = present
+        del tokens
         con.register("__filters", out)
         hashed = ", ".join(
             "('0x' || left(sha256('{}' || '|' || {}), 16))::UBIGINT AS h{}".format(
                 secret, " || '|' || ".join(f'CAST(p."{k}" AS VARCHAR)' for k in rule), j)
             for j, rule in enumerate(rules)
         )  # fmt: skip
-        ones = " + ".join(f"bit_count(f.f{j})" for j in range(words))
-        sql = (f"SELECT f.*, {ones} AS ones, {hashed} FROM __filters f "
+        ones = ", ".join(
+            " + ".join(f"bit_count(f.f{f}_{j})" for j in range(w)) + f" AS ones{f}"
+            for f, w in enumerate(words)
+        )
+        sql = (f"SELECT f.*, {ones}, {hashed} FROM __filters f "
                f"JOIN src_{i} p USING (__row)")  # fmt: skip
         if i == 0:
             con.execute(f"CREATE TABLE bf AS {sql}")
@@ -243,6 +267,22 @@ def _encode_sources(con, frames, compared, rules, key, hardening) -> int:
         con.unregister("__filters")
         del out, prepared
     return words
+
+
+def _dice_sql(words: list[int], balanced: bool) -> str:
+    """Dice of two records' filters over the fields both records have (``a`` and ``b``).
+
+    Balanced filters have half their bits set, so unrelated values share half their set bits
+    by chance: their Dice is rescaled, ``2 dice - 1`` (at least 0), to read like a plain one.
+    """
+    both, size = [], []
+    for f, w in enumerate(words):
+        shared = f"(((a.present & b.present) >> {f}) & 1)"
+        common = " + ".join(f"bit_count(a.f{f}_{j} & b.f{f}_{j})" for j in range(w))
+        both.append(f"{shared} * ({common})")
+        size.append(f"{shared} * (a.ones{f} + b.ones{f})")
+    dice = f"2.0 * ({' + '.join(both)}) / greatest({' + '.join(size)}, 1)"
+    return f"greatest(2 * {dice} - 1, 0)" if balanced else dice
 
 
 def bloom_link_records(con, frames, compared, rules, n, *, key, threshold, hardening, link):
@@ -260,11 +300,10 @@ def bloom_link_records(con, frames, compared, rules, n, *, key, threshold, harde
         f"SELECT a.__row AS l, b.__row AS r FROM bf a JOIN bf b ON a.h{j} = b.h{j} AND {order}"
         for j in range(len(rules))
     )
-    both = " + ".join(f"bit_count(a.f{j} & b.f{j})" for j in range(words))
+    score = _dice_sql(words, bool(hardening.get("balance")))
     con.execute(f"""
         CREATE TABLE scored AS
-        SELECT c.l, c.r, a.src AS src_l, b.src AS src_r,
-               2.0 * ({both}) / greatest(a.ones + b.ones, 1) AS dice
+        SELECT c.l, c.r, a.src AS src_l, b.src AS src_r, {score} AS dice
         FROM (SELECT DISTINCT l, r FROM ({joins})) c
         JOIN bf a ON a.__row = c.l JOIN bf b ON b.__row = c.r
     """)
