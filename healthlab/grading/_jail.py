@@ -81,6 +81,11 @@ def build_root(config: dict) -> None:
     uid, gid = config["uid"], config["gid"]
     _mount(None, "/", flags=MS_REC | MS_PRIVATE)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=8m,mode=755")
+    # The writable tmpfs folders first: a checkout or venv under /tmp is bound inside them
+    # afterwards, where a later /tmp mount would hide it.
+    size, safe = f"size={config['disk_mb']}m", MS_NOSUID | MS_NODEV
+    _mount("tmpfs", _place(root, "/dev/shm", "dir"), "tmpfs", safe, f"{size},mode=1777")
+    _mount("tmpfs", _place(root, "/tmp", "dir"), "tmpfs", safe, f"{size},mode=1777")
     for path in config["system"]:  # /usr, /etc, ... and the /bin -> usr/bin links
         if os.path.islink(path):
             (root / path.lstrip("/")).symlink_to(os.readlink(path))
@@ -93,9 +98,6 @@ def build_root(config: dict) -> None:
     for node in ("null", "zero", "full", "random", "urandom"):
         _mount(f"/dev/{node}", _place(root, f"/dev/{node}", "file"), flags=MS_BIND)
     (root / "dev/fd").symlink_to("/proc/self/fd")
-    size, safe = f"size={config['disk_mb']}m", MS_NOSUID | MS_NODEV
-    _mount("tmpfs", _place(root, "/dev/shm", "dir"), "tmpfs", safe, f"{size},mode=1777")
-    _mount("tmpfs", _place(root, "/tmp", "dir"), "tmpfs", safe, f"{size},mode=1777")
     home = _place(root, HOME, "dir")
     _mount("tmpfs", home, "tmpfs", safe, f"{size},mode=700,uid={uid},gid={gid}")
     proc = _place(root, "/proc", "dir")
