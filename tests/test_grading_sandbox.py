@@ -8,6 +8,7 @@ import time
 import nbformat
 import pytest
 
+import healthlab
 from healthlab.grading import sandbox
 
 pytestmark = pytest.mark.slow
@@ -38,6 +39,10 @@ try:
     found["network"] = "connected"
 except OSError as err:
     found["network"] = type(err).__name__
+import healthlab
+found["healthlab"] = healthlab.__file__
+import pyarrow  # the runner goes without it, the student's kernel does not
+found["pyarrow"] = pyarrow.__name__
 with open(os.environ["HEALTHLAB_ANSWERS"], "a") as fh:
     fh.write(json.dumps({"question": "probe", "value": found}) + "\\n")
 """
@@ -69,6 +74,8 @@ def test_each_level_runs_the_notebook_and_says_what_it_allowed(tmp_path, level):
     )
     found = json.loads(result.answers.read_text())["value"]
     assert found["seed"] == 7
+    assert found["healthlab"] == healthlab.__file__  # the grader's own package, not another
+    assert found["pyarrow"] == "pyarrow"
     named = {"root": "root:", "userns": "user namespaces:", "rlimits": "rlimits only:"}
     assert result.level == level and result.isolation.startswith(named[level])
     if level == "rlimits":

@@ -1,8 +1,8 @@
 """Run one notebook with papermill, cell by cell, whatever its cells do.
 
-Used twice per student: inside the sandbox for the student's notebook (run as
-``python -I .../_execute.py CONFIG.json``) and in the grader for the instructor's
-source (the reference run). Every cell runs even after one fails or times out (a timed-out cell
+Used inside the sandbox for the student's notebook (run as
+``python -I .../_execute.py CONFIG.json``), by ``healthlab validate``, and for the
+instructor's source where the warm reference server cannot be used (no ``fork``). Every cell runs even after one fails or times out (a timed-out cell
 is interrupted), so each question is graded on its own; the outputs a notebook may keep are
 capped, so a cell printing a gigabyte neither fills the memory of the process that collects them
 nor the executed notebook. A kernel that dies ends the run: the cells left are reported as not
@@ -21,6 +21,13 @@ __all__ = ["execute"]
 
 ENGINE = "healthlab-grading"
 NOTE = "[healthlab: output beyond {cap:,} bytes was dropped]"
+#: Seconds between writes of the executed notebook while it runs (and once at its end).
+SAVE_EVERY = 5.0
+#: Optional imports of papermill and nbformat that running a local notebook never uses and
+#: that cost seconds at every start (cloud storage clients, an IRI grammar); the sandboxed
+#: runner (``main``) goes without them. The student's kernel is a process of its own and
+#: keeps them all.
+UNUSED = ("rfc3987_syntax", "pyarrow", "boto3", "botocore", "azure", "gcsfs", "github")
 
 
 def _engine():
@@ -30,9 +37,11 @@ def _engine():
     from papermill.engines import NBClientEngine, papermill_engines
 
     class Client(PapermillNotebookClient):
-        def __init__(self, nb_man, *, output_cap: int, env: dict | None, **kw):
+        def __init__(self, nb_man, *, output_cap: int, env: dict | None, save_path=None, **kw):
             super().__init__(nb_man, **kw)
             self.output_cap = output_cap
+            self.save_path = save_path
+            self.saved = time.monotonic()
             self.kernel_env = env
             self.kept = 0
             self.dropped = False
@@ -66,6 +75,7 @@ def _engine():
                     break
                 finally:
                     self.nb_man.cell_complete(cells[index], cell_index=index)
+                    self._save_now_and_then()
                 for out in cell.get("outputs", []):
                     if out.get("output_type") == "error":
                         if out.get("ename") == "KeyboardInterrupt":
@@ -78,6 +88,14 @@ def _engine():
                                     "evalue": str(out.get("evalue"))[:500],
                                 }
                             )
+
+        def _save_now_and_then(self):
+            """Write the executed notebook every few seconds (papermill writes it at the end)."""
+            if self.save_path and time.monotonic() - self.saved >= SAVE_EVERY:
+                from papermill.iorw import write_ipynb
+
+                write_ipynb(self.nb, self.save_path)
+                self.saved = time.monotonic()
 
         def process_message(self, msg, cell, cell_index):
             if msg.get("msg_type") in ("stream", "display_data", "execute_result", "error"):
@@ -103,6 +121,7 @@ def _engine():
                 nb_man,
                 output_cap=kwargs.pop("output_cap"),
                 env=kwargs.pop("env", None),
+                save_path=kwargs.pop("save_path", None),
                 timeout=kwargs.pop("execution_timeout", None),
                 startup_timeout=kwargs.pop("start_timeout", 60),
                 kernel_name=kernel_name,
@@ -158,7 +177,8 @@ def execute(
     Parameters
     ----------
     notebook, output : path
-        The notebook to run and where the executed copy goes (written after every cell).
+        The notebook to run and where the executed copy goes (written every few seconds and
+        at the end).
     parameters : dict
         Injected by papermill after the cell tagged ``parameters``.
     cwd : path
@@ -191,7 +211,8 @@ def execute(
             engine_name=ENGINE,
             kernel_name="python3",
             progress_bar=False,
-            request_save_on_cell_execute=True,
+            request_save_on_cell_execute=False,  # twice a cell is slow: see SAVE_EVERY
+            save_path=str(output),
             cwd=str(cwd),
             execution_timeout=cell_timeout,
             start_timeout=start_timeout,
@@ -209,6 +230,8 @@ def execute(
 
 def main(argv: list[str]) -> int:
     """``python -I _execute.py CONFIG.json``: run and write the status file."""
+    for name in UNUSED:  # an import of one of them now raises ImportError, which is caught
+        sys.modules.setdefault(name, None)
     config = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     status = execute(**config["execute"])
     Path(config["status"]).write_text(json.dumps(status), encoding="utf-8")

@@ -7,8 +7,9 @@ For each roster student with a submission ``<student_id>.ipynb``:
    cache the sandbox reads but cannot write;
 3. the submission runs in the sandbox (:mod:`healthlab.grading.sandbox`), every cell even after
    one fails; its answers come back as plain JSON;
-4. after it has ended, the instructor's source runs with the same parameters in a kernel of its
-   own: what its solutions record are the reference answers;
+4. after it has ended, the instructor's source runs with the same parameters in a process of
+   its own, forked from a warm server of the grader's that has done the source's imports once
+   (:mod:`healthlab.grading._reference`): what its solutions record are the reference answers;
 5. each question is scored with its rule (:mod:`healthlab.grading.score`).
 
 Work is spread over an executor (processes by default, or any ``concurrent.futures.Executor``,
@@ -222,26 +223,58 @@ def _read_submission(path: str) -> tuple[bytes | None, str]:
     return nbformat.writes(nb).encode(), ""
 
 
-def _reference(task: GradeTask, work: Path) -> tuple[dict[str, Any], list[str]]:
-    """Run the source with the student's parameters in a kernel of its own; its answers."""
-    from healthlab.grading._execute import execute
+_warm: dict[tuple, Any] = {}
+_warm_lock = threading.Lock()
 
+
+def _warm_reference(task: GradeTask):
+    """This process's reference server for the task's source (started on first use), or None."""
+    from healthlab.grading._reference import WarmReference, source_imports
+
+    if not hasattr(os, "fork"):
+        return None
+    source = Path(task.source)
+    key = (str(source), hashlib.sha256(source.read_bytes()).hexdigest(), os.environ.get("PATH"))
+    with _warm_lock:
+        warm = _warm.get(key)
+        if warm is not None and warm.alive():
+            return warm
+        for old in _warm.values():
+            old.close()
+        _warm.clear()
+        try:
+            warm = WarmReference(source_imports(nbformat.read(source, as_version=4)))
+        except (OSError, RuntimeError):
+            return None
+        _warm[key] = warm
+        return warm
+
+
+def _reference(task: GradeTask, work: Path) -> tuple[dict[str, Any], list[str]]:
+    """Run the source with the student's parameters in a process of its own; its answers.
+
+    The process is forked from this worker's warm reference server (the source's imports done
+    once, :mod:`healthlab.grading._reference`); where processes cannot be forked, a kernel of
+    its own runs the source through papermill.
+    """
     ref = work / "reference"
     ref.mkdir()
-    env = {
-        **os.environ,
-        "HEALTHLAB_HOME": task.data_home,
-        "HEALTHLAB_ANSWERS": str(ref / "answers.jsonl"),
-        "MPLBACKEND": "Agg",
-    }
-    status = execute(
-        task.source,
-        ref / "executed.ipynb",
-        parameters=task.parameters,
-        cwd=ref,
-        env=env,
-        cell_timeout=max(task.limits.cell_timeout, 600),
-    )
+    env = {"HEALTHLAB_HOME": task.data_home, "HEALTHLAB_ANSWERS": str(ref / "answers.jsonl")}
+    timeout = max(task.limits.cell_timeout, 600)
+    warm = _warm_reference(task)
+    if warm is not None:
+        status = warm.run(task.source, task.parameters, cwd=ref, env=env, cell_timeout=timeout)
+    else:
+        from healthlab.grading._execute import execute
+
+        status = execute(
+            task.source,
+            ref / "executed.ipynb",
+            parameters=task.parameters,
+            cwd=ref,
+            env={**os.environ, **env, "MPLBACKEND": "Agg"},
+            cell_timeout=timeout,
+        )
     problems = [f"reference: cell {e['cell']} raised {e['ename']}" for e in status["errors"]]
     if status.get("error"):
         problems.append(f"reference: {status['error']}")

@@ -275,6 +275,9 @@ def _environment(home: str, data: str, python: str) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         "JUPYTER_PLATFORM_DIRS": "1",
+        # The kernel imports the healthlab the grader runs (the one bound into the sandbox),
+        # also when that is a checkout other than the one the environment was installed from.
+        "PYTHONPATH": str(Path(healthlab.__file__).resolve().parent.parent),
     }
     threads = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
     env.update(dict.fromkeys(threads, "1"))  # one thread each: fair sharing between jobs
