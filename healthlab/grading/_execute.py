@@ -2,7 +2,8 @@
 
 Used inside the sandbox for the student's notebook (run as
 ``python -I .../_execute.py CONFIG.json``), by ``healthlab validate``, and for the
-instructor's source where the warm reference server cannot be used (no ``fork``). Every cell runs even after one fails or times out (a timed-out cell
+instructor's source where the warm reference server cannot be used (no ``fork``). Every
+cell runs even after one fails or times out (a timed-out cell
 is interrupted), so each question is graded on its own; the outputs a notebook may keep are
 capped, so a cell printing a gigabyte neither fills the memory of the process that collects them
 nor the executed notebook. A kernel that dies ends the run: the cells left are reported as not
