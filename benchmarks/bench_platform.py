@@ -17,9 +17,9 @@ Cases (each build runs in its own process under ``/usr/bin/time -v``; the load a
 Usage::
 
     flock /tmp/healthlab-heavy.lock python benchmarks/bench_platform.py clinical \\
-        --people 10000000 --dir /work/bench-data --questions
+        --people 10000000 --dir DATA_DIR --questions
     flock /tmp/healthlab-heavy.lock python benchmarks/bench_platform.py population \\
-        --people 100000000 --dir /work/bench-data
+        --people 100000000 --dir DATA_DIR
 
 Builds are written under ``--dir`` (never in the repository) and deleted afterwards unless
 ``--keep`` (``questions`` alone reads a kept ``<dir>/clinical-2w``).
