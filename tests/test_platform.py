@@ -343,3 +343,17 @@ def test_cli_errors_are_one_line(args, message, capsys):
     assert stop.value.code in (1, 2)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
+
+
+@pytest.mark.parametrize("blocks", [1, 2, 5, 14, 20, 153, 1526])
+@pytest.mark.parametrize("per_task", [1, 3, 8, 16])
+def test_tasks_cover_the_blocks_in_order_and_taper_at_the_end(blocks, per_task):
+    from healthlab.platform._tasks import layout
+
+    tasks = layout(blocks, per_task)
+    assert [b for first, last in tasks for b in range(first, last)] == list(range(blocks))
+    sizes = [last - first for first, last in tasks]
+    assert max(sizes) <= per_task and min(sizes) >= 1
+    if blocks > 2 * per_task:  # a long build ends on smaller and smaller tasks, down to one block
+        full = max(i for i, size in enumerate(sizes) if size == per_task)
+        assert sizes[full:] == sorted(sizes[full:], reverse=True) and sizes[-1] == 1

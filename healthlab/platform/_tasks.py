@@ -24,10 +24,45 @@ from healthlab.platform._parts import PartWriter, write_json
 RECEIPTS = ".tasks"
 
 
+def layout(blocks: int, per_task: int) -> list[list[int]]:
+    """Split ``blocks`` into tasks ``[first, last]``: ``per_task`` blocks each, tapering at the end.
+
+    Workers take tasks in order as they become free, so the last tasks decide how long the
+    others wait idle at the end. The tail is cut into halves, quarters and so on down to one
+    block (8 blocks per task ends 4, 4, 2, 2, 1, 1), which keeps every worker busy to within
+    about a block of the finish whatever the number of workers. The layout depends only on the
+    sizes, never on the workers, so the files of a build do not depend on where it ran.
+
+    >>> layout(20, 8)
+    [[0, 6], [6, 10], [10, 14], [14, 16], [16, 18], [18, 19], [19, 20]]
+    >>> layout(3, 1)
+    [[0, 1], [1, 2], [2, 3]]
+    """
+    sizes, size = [], per_task // 2
+    while size >= 1:
+        sizes += [size, size]
+        size //= 2
+    tail = []
+    left = blocks
+    for size in sizes:  # the tail, from its largest task to its smallest
+        if size > left:
+            continue
+        tail.append(size)
+        left -= size
+    head = [min(per_task, left - i) for i in range(0, left, per_task)]
+    if head and head[-1] < per_task:  # the short task of the head goes first, not midway
+        head = head[-1:] + head[:-1]
+    bounds, first = [], 0
+    for size in head + tail:
+        bounds.append([first, first + size])  # lists: the plan is compared after JSON
+        first += size
+    return bounds
+
+
 def blocks_of(plan: dict, task: int) -> tuple[int, int]:
     """The blocks ``(first, last)`` of ``task``, ``last`` exclusive."""
-    first = task * plan["blocks_per_task"]
-    return first, min(first + plan["blocks_per_task"], plan["blocks"])
+    first, last = plan["tasks"][task]
+    return int(first), int(last)
 
 
 def receipt_path(staging: Path, task: int | str) -> Path:

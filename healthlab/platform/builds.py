@@ -139,10 +139,11 @@ def _check(name, n_people, out, year, mess, blocks_per_task, seed) -> dict:
             columns[table].append("province")  # each row placed by its person's province
     from healthlab import __version__
 
+    blocks = -(-int(n_people) // BLOCK_SIZE)
     return {
         "name": name, "people": int(n_people), "year": int(year), "seed": int(seed),
         "mess": mess if name == "clinical" else None, "block_size": BLOCK_SIZE,
-        "blocks": -(-int(n_people) // BLOCK_SIZE), "blocks_per_task": bpt,
+        "blocks": blocks, "blocks_per_task": bpt, "tasks": _tasks.layout(blocks, bpt),
         "tables": list(BUILDS[name]), "columns": columns, "version": __version__,
     }  # fmt: skip
 
@@ -189,7 +190,8 @@ def build(
         Address of a Dask scheduler: run the tasks on its workers (which must see ``out``).
     blocks_per_task : int, optional
         Blocks of 65,536 people per task and per file (default 16 for population, 8 for
-        clinical). Changes the files, never the rows.
+        clinical); the last tasks are smaller, so that workers finish together. Changes the
+        files, never the rows.
     force : bool, default False
         Replace a complete earlier build with different arguments (else an error).
     progress : callable, optional
@@ -220,7 +222,7 @@ def build(
             seconds = time.perf_counter() - began
             return _report(out, done, [], 0, seconds, "nothing (already built)")
         staging = _staging(out, plan)
-        n_tasks = -(-plan["blocks"] // plan["blocks_per_task"])
+        n_tasks = len(plan["tasks"])
         receipts = {t: r for t in range(n_tasks) if (r := _tasks.finished(staging, t))}
         resumed = len(receipts)
         if name == "clinical":
