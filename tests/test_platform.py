@@ -355,5 +355,5 @@ def test_tasks_cover_the_blocks_in_order_and_taper_at_the_end(blocks, per_task):
     sizes = [last - first for first, last in tasks]
     assert max(sizes) <= per_task and min(sizes) >= 1
     if blocks > 2 * per_task:  # a long build ends on smaller and smaller tasks, down to one block
-        full = max(i for i, size in enumerate(sizes) if size == per_task)
+        full = max(i for i, size in enumerate(sizes) if size == max(sizes))
         assert sizes[full:] == sorted(sizes[full:], reverse=True) and sizes[-1] == 1
