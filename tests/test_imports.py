@@ -116,3 +116,21 @@ def test_the_checks_see_imports_inside_functions(tmp_path):
     assert ("healthlab.demography", "healthlab.allocation") in {
         (_unit(i), _unit(t)) for i, ts in _all_imports().items() for _, t in ts
     }
+
+
+def test_a_notebook_kernel_does_not_pay_for_the_runner_s_libraries():
+    # What the case-study notebooks import. A kernel records answers; it never reads or runs
+    # notebooks, so nbformat (whose validator loads jsonschema and its format grammars: seconds
+    # per kernel) and papermill must not come with it.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from healthlab import datasets, exercises, plotting, privacy, reference, scratch, "
+        "sharing, synth\n"
+        "heavy = ('nbformat', 'jsonschema', 'papermill', 'nbclient', 'nbconvert')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [], f"imported with the notebooks' modules: {out.stdout}"

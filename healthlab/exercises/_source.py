@@ -15,13 +15,14 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from healthlab.errors import InvalidParameterError, SourceNotebookError
 
 from ._questions import KINDS, Question
+
+if TYPE_CHECKING:
+    import nbformat
 
 __all__ = ["Declaration", "check_source", "declaration", "parameters", "student_version"]
 
@@ -56,6 +57,11 @@ class Declaration:
 
 def read_notebook(nb: Any) -> nbformat.NotebookNode:
     """A notebook from a path, a dict or a NotebookNode (never modified in place)."""
+    # Imported here, not at the top: a student's kernel imports ``exercises`` to record answers
+    # and never reads a notebook, and nbformat's validator (jsonschema and its format grammars)
+    # costs seconds to import, in every kernel of every run and every graded submission.
+    import nbformat
+
     if isinstance(nb, str | os.PathLike):
         return nbformat.read(os.fspath(nb), as_version=4)
     if isinstance(nb, dict):
