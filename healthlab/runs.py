@@ -34,8 +34,10 @@ __all__ = [
     "RunResult",
     "RunTask",
     "find_notebooks",
+    "longest_first",
     "notebooks_dir",
     "parse_parameter",
+    "past_seconds",
     "run_notebook",
     "run_notebooks",
     "run_tasks",
@@ -397,6 +399,71 @@ def default_out() -> Path:
     return out
 
 
+def past_seconds(out: str | Path) -> dict[tuple[str, str], float]:
+    """How long each notebook took when it last passed in a run beside ``out``.
+
+    Reads the ``results.json`` of the other run folders in ``out``'s parent (``runs/``),
+    newest last, so the newest run's figure wins. Keys are ``(name, parameters as JSON)``: a
+    notebook at ``tiny`` says nothing of its time at ``small``. Unreadable files are skipped.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> from healthlab.runs import past_seconds
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> (tmp / "earlier").mkdir()
+    >>> _ = (tmp / "earlier" / "results.json").write_text(json.dumps({"results": [
+    ...     {"name": "04-information-sharing", "status": "passed", "seconds": 61.5,
+    ...      "parameters": {"size": "small"}}]}))
+    >>> past_seconds(tmp / "now")
+    {('04-information-sharing', '{"size": "small"}'): 61.5}
+    """
+    out = Path(out)
+    seconds: dict[tuple[str, str], float] = {}
+    found = []
+    for path in out.parent.glob("*/results.json"):
+        if path.parent.resolve() == out.resolve():
+            continue
+        try:
+            found.append((path.stat().st_mtime, path))
+        except OSError:
+            continue
+    for _, path in sorted(found):
+        try:
+            results = json.loads(path.read_text(encoding="utf-8"))["results"]
+            for r in results:
+                if r.get("status") == "passed":
+                    key = (str(r["name"]), json.dumps(r.get("parameters", {}), sort_keys=True))
+                    seconds[key] = float(r["seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a run that was killed midway, or an older format: no timings from it
+    return seconds
+
+
+def longest_first(tasks: list[RunTask], seconds: dict[tuple[str, str], float]) -> list[RunTask]:
+    """The order to start tasks in: unknown ones first, then the known by time, longest first.
+
+    With several jobs, a long notebook started last keeps the run going long after the others
+    are done; started first, it runs beside them. A notebook never timed may be long, so it
+    starts before the timed ones. Ties keep reading order.
+
+    Examples
+    --------
+    >>> from healthlab.runs import RunTask, longest_first
+    >>> tasks = [RunTask(f"{n}.ipynb", "out", {}) for n in ("00-a", "01-b", "02-c", "03-d")]
+    >>> past = {("00-a", "{}"): 5.0, ("01-b", "{}"): 90.0, ("03-d", "{}"): 20.0}
+    >>> [t.name for t in longest_first(tasks, past)]
+    ['02-c', '01-b', '03-d', '00-a']
+    """
+
+    def key(item):
+        position, task = item
+        known = seconds.get((task.name, json.dumps(task.parameters, sort_keys=True)))
+        return (0, 0.0, position) if known is None else (1, -known, position)
+
+    return [task for _, task in sorted(enumerate(tasks), key=key)]
+
+
 def _tasks(paths, size, parameters, out, timeout) -> list[RunTask]:
     from healthlab import exercises
 
@@ -441,6 +508,8 @@ def run_notebooks(
         Parameters to inject, each into the notebooks whose parameters cell has it.
     jobs : int, optional
         How many notebooks at once (default: the number of cores). Ignored with ``executor``.
+        They start longest first, by their times in earlier runs beside ``out``
+        (:func:`longest_first`), so that a long notebook does not start last.
     out : str or Path, optional
         The run folder (default ``runs/<timestamp>/``).
     timeout : float, optional
@@ -549,7 +618,8 @@ def run_tasks(
     results: dict[str, RunResult] = {}
     bar = tqdm(total=len(tasks), desc="notebooks", unit="nb", disable=not progress)
     try:
-        futures = {executor.submit(run_notebook, task): task for task in tasks}
+        order = longest_first(tasks, past_seconds(out))
+        futures = {executor.submit(run_notebook, task): task for task in order}
         for future in as_completed(futures):
             task = futures[future]
             try:

@@ -178,3 +178,33 @@ def test_the_browser_check_can_fail(browser, tmp_path):
     console = browser(page_file).console
     assert any("boom" in line for line in console)
     assert any("missing is not defined" in line for line in console)
+
+
+def test_notebooks_start_longest_first_by_their_earlier_runs(tmp_path):
+    # Three notebooks that log when they start, on one thread: the log is the start order.
+    log = tmp_path / "started.txt"
+    names = ["00-short", "01-long", "02-new"]
+    for name in names:
+        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+            "name": "python3", "language": "python", "display_name": "Python 3"}})  # fmt: skip
+        nb.cells = [
+            nbformat.v4.new_code_cell("n = 1", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell(f"open({str(log)!r}, 'a').write({name!r} + '\\n')"),
+        ]
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+    runs_dir = tmp_path / "runs"
+    (runs_dir / "earlier").mkdir(parents=True)
+    earlier = [
+        {"name": "00-short", "status": "passed", "seconds": 3.0, "parameters": {"n": 2}},
+        {"name": "01-long", "status": "passed", "seconds": 80.0, "parameters": {"n": 2}},
+        {"name": "00-short", "status": "passed", "seconds": 500.0, "parameters": {"n": 9}},
+    ]  # the last is another setting of n: it says nothing of a run with n = 2
+    (runs_dir / "earlier" / "results.json").write_text(json.dumps({"results": earlier}))
+    with ThreadPoolExecutor(1) as pool:
+        report = runs.run_notebooks(
+            [tmp_path / f"{n}.ipynb" for n in names], parameters={"n": 2},
+            out=runs_dir / "now", executor=pool,
+        )  # fmt: skip
+    assert report.ok
+    assert log.read_text().split() == ["02-new", "01-long", "00-short"]
+    assert [r.name for r in report.results] == names  # the report keeps reading order
