@@ -83,21 +83,22 @@ def deaths(people, enc, dx, out) -> None:
     for name in ("cancer", "circulatory", "respiratory"):
         _show(f"  share of in-hospital deaths, principal {name} (%)",
               100 * float((chapter[dead] == name).mean()))  # fmt: skip
-    anydx = dx.merge(adm.loc[dead, ["encounter_id"]], on="encounter_id")
-    any_cancer = anydx.groupby("encounter_id")["icd10"].apply(
-        lambda s: s.astype("string").str.startswith("C").any()
-    )
+    anydx = dx[dx["encounter_id"].isin(adm.loc[dead, "encounter_id"]).to_numpy()]
+    cancer_ids = anydx.loc[anydx["icd10"].astype("string").str.startswith("C").to_numpy(bool),
+                           "encounter_id"]  # fmt: skip
+    any_cancer = adm.loc[dead, "encounter_id"].isin(cancer_ids)
     _show("share of in-hospital deaths carrying a cancer code (%)", 100 * float(any_cancer.mean()))
+    _show("deaths in hospital", int(dead.sum()))
     deliv = code.isin(["O80", "O82"])
     _show("deliveries", int(deliv.sum()))
     _show("deaths in delivery admissions", int(dead[deliv.to_numpy()].sum()))
     _show("deaths in delivery admissions per 100,000 deliveries",
           1e5 * float(dead[deliv.to_numpy()].mean()) if deliv.any() else float("nan"),
           "16.9 (2020)")  # fmt: skip
-    cond = dx.dropna(subset=["condition"]).groupby("encounter_id")["condition"].agg(set)
-    has = adm["encounter_id"].map(cond)
+    coded = dx.dropna(subset=["condition"])
     for c in ("copd", "ckd", "ihd", "diabetes", "cancer"):
-        flag = has.apply(lambda s, c=c: isinstance(s, set) and c in s).to_numpy(bool)
+        ids = coded.loc[(coded["condition"] == c).to_numpy(), "encounter_id"]
+        flag = adm["encounter_id"].isin(ids).to_numpy(bool)
         ratio = dead[flag].mean() / max(dead[~flag].mean(), 1e-12)
         _show(f"  death rate ratio with/without {c} coded", float(ratio), "> 1")
 

@@ -149,6 +149,23 @@ def test_prevalence_by_age_band_and_sex_follows_the_curves(people):
                 assert got == pytest.approx(expected, rel=0.12, abs=0.4), (condition, sex, lo)
 
 
+def test_diabetes_by_age_levels_off_as_in_the_surveys(people):
+    """The card's diabetes figures by age (the surveys: about 22% at 60+, 20-30% at 70+, no
+    further rise after 70), computed from the people, within the card's tolerances."""
+    from healthlab.datasets.cards import card
+
+    figures = [item for item in card("population")["calibration"]
+               if (item.get("args") or {}).get("condition") == "diabetes"]  # fmt: skip
+    assert {item["args"]["min_age"] for item in figures} >= {18, 60, 70, 80}
+    for item in figures:
+        got = checks.prevalence({"population": people}, **item["args"])
+        assert abs(got - item["target"]) <= item["tolerance"], (item["figure"], got)
+    seventies = checks.prevalence({"population": people}, condition="diabetes", min_age=70,
+                                  max_age=79)  # fmt: skip
+    eighties = checks.prevalence({"population": people}, condition="diabetes", min_age=80)
+    assert eighties < seventies + 2
+
+
 def test_risk_factors_and_multimorbidity_behave_as_in_life(people):
     adults = people[people["age"] >= 18]
     obese = adults["bmi"] >= 28

@@ -20,6 +20,9 @@ from healthlab.synth._reference import ADMISSIONS_MILLION, LEVELS, china
 CHRONIC = P.CONDITIONS[:-1]  # the eight diseases (ADL disability is not a reason for a visit)
 KINDS = ("outpatient", "emergency", "inpatient")
 OUT, EMERG, INPAT = range(3)
+#: The levels that are hospitals (the bulletins' "hospitals"), as indices into :data:`LEVELS`.
+HOSPITAL_LEVELS = np.array([LEVELS.index(x) for x in ("tertiary", "secondary", "primary_hospital",
+                                                      "unrated_hospital")])  # fmt: skip
 
 
 @dataclass
@@ -399,8 +402,14 @@ def reason_department() -> np.ndarray:
 def costs(people: People, idx, kind, los, level, year: int, rng) -> np.ndarray:
     """Cost of each encounter (yuan): log-normal, admissions in proportion to LOS^0.8.
 
-    Scaled so the mean of the block's visits (outpatient and emergency) and of its admissions
-    at each level of care are the year's costs per episode at that level (:func:`targets`).
+    Scaled in two steps. First, the mean of the block's visits (outpatient and emergency) and
+    of its admissions at each level of care is the year's cost per episode at that level
+    (:func:`targets`). Then the visits (and, apart, the admissions) at the four hospital levels
+    are multiplied by one factor each, so that their mean over hospitals is the year's hospital
+    figure while the levels keep their ratios (tertiary about 1.6 times secondary per visit).
+    The level figures are those of public hospitals; at the level mix of the choice model they
+    average about 298 yuan a visit, against the 324.4 of all hospitals in 2020, so the factor
+    for visits is about 1.09 (for admissions about 1.01).
     """
     t = targets(year)
     z = rng.standard_normal(len(idx))
@@ -413,7 +422,13 @@ def costs(people: People, idx, kind, los, level, year: int, rng) -> np.ndarray:
     size = 2 * len(LEVELS)
     mean = np.bincount(group, raw, size) / np.maximum(np.bincount(group, minlength=size), 1)
     target = t["level_cost"].ravel()  # [level, (visit, admission)]
-    return np.round(raw * target[group] / np.maximum(mean[group], 1e-300), 2)
+    cost = raw * target[group] / np.maximum(mean[group], 1e-300)
+    hospital = np.isin(level, HOSPITAL_LEVELS)
+    for inpatient, figure in ((False, t["cost_outpatient"]), (True, t["cost_inpatient"])):
+        sel = hospital & (out != inpatient)
+        if sel.any():
+            cost[sel] *= figure / max(cost[sel].mean(), 1e-300)
+    return np.round(cost, 2)
 
 
 def insured_share(people: People, idx, kind, rng) -> np.ndarray:

@@ -275,8 +275,13 @@ def bmi_log_sd() -> np.ndarray:
 
 
 def _prevalence_curve(spec: dict, weights: np.ndarray) -> np.ndarray:
-    """Target prevalence ``[sex, age]`` of one condition, level solved on its base ages."""
-    shape = np.vstack([AGES - 60.0, AGES - 60.0]) * spec["slope"]
+    """Target prevalence ``[sex, age]`` of one condition, level solved on its base ages.
+
+    The log-odds rise by ``slope`` a year of age up to ``plateau_age`` (if given) and stay
+    level after it.
+    """
+    age = np.minimum(AGES, spec.get("plateau_age", AGES[-1])) - 60.0
+    shape = np.vstack([age, age]) * spec["slope"]
     shape[1] += spec["male_log_or"]
     live = AGES >= spec["min_age"]
     base = weights[:, AGES >= spec["base_age"]]

@@ -131,20 +131,23 @@ SBP = {"normal": (110.0, 0.25, 4.0, 9.0), "hypertensive": (140.0, 0.1, 12.0),
 CONDITIONS = ("hypertension", "diabetes", "copd", "ihd", "stroke", "cancer", "ckd", "dementia",
               "adl_disabled")  # fmt: skip
 
-#: Prevalence by age and sex: p(a, s) = expit(c + slope (a - 60) + male_log_or * male) from
-#: ``min_age`` on (zero below), with ``c`` solved so that the prevalence among people aged
-#: ``base_age`` and over equals ``target`` (%). Targets from china.yaml where it has them; the
-#: slopes (age gradients) are assumptions fitted to the endpoints it reports (for example
-#: hypertension 9.7% at 18-24 and 72.8% at 75+ in CCDRFS 2010, scaled to the CHS level).
+#: Prevalence by age and sex: p(a, s) = expit(c + slope (min(a, plateau_age) - 60) +
+#: male_log_or * male) from ``min_age`` on (zero below; no plateau unless given), with ``c``
+#: solved so that the prevalence among people aged ``base_age`` and over equals ``target`` (%).
+#: Targets from china.yaml where it has them; the slopes (age gradients) are assumptions fitted
+#: to the endpoints it reports (for example hypertension 9.7% at 18-24 and 72.8% at 75+ in
+#: CCDRFS 2010, scaled to the CHS level).
 PREVALENCE = {
     "hypertension": {"target": 23.2, "base_age": 18, "min_age": 15, "slope": 0.065,
                      "male_log_or": 0.20,
                      "source": "China Hypertension Survey 2012-15 (Wang Z et al., "
                                "Circulation 2018), adults 18+, china.yaml"},
-    "diabetes": {"target": 12.4, "base_age": 18, "min_age": 15, "slope": 0.06,
-                 "male_log_or": 0.18,
+    "diabetes": {"target": 12.4, "base_age": 18, "min_age": 15, "slope": 0.045,
+                 "plateau_age": 70, "male_log_or": 0.18,
                  "source": "CCDRFS 2018 (Wang L et al., JAMA 2021), adults, china.yaml; "
-                           "men/women ratio from Li Y et al., BMJ 2020"},
+                           "men/women ratio from Li Y et al., BMJ 2020; the age gradient "
+                           "levels off at 70 (about 21% at 60-69 and 26% at 70+, as in the "
+                           "national surveys: china.yaml diabetes_by_age)"},
     "copd": {"target": 9.9, "base_age": 40, "min_age": 30, "slope": 0.07, "male_log_or": 0.8,
              "source": "NHC 2015 report on nutrition and chronic disease, 40+, china.yaml"},
     "ihd": {"target": 0.81, "base_age": 0, "min_age": 30, "slope": 0.08, "male_log_or": 0.4,
@@ -254,14 +257,15 @@ ALOS = {2020: 9.5, 2021: 9.2, 2024: 8.8}
 COST = {2020: (324.4, 10619.2), 2021: (329.2, 11002.3), 2022: (342.7, 10860.6)}
 
 #: Cost per visit and per admission (yuan) by level of care, 2020, and average stay (days).
-#: Tertiary and secondary hospitals: NHC statistical bulletin 2020 (secondary: 373.6 and 238.4
-#: per visit, 14,442.0 and 6,760.5 per admission, as recalled from reprints of the bulletin; to be
-#: checked against it), in line with the 2019 figures of public hospitals (about 13,500 vs 6,400
-#: per admission). Township and community health centres: NHC bulletin 2020 via china.yaml
-#: (primary_care_costs_2020, secondary); the township stay is its cost per admission over its
-#: cost per day (2,083.0 / 317.5 = 6.6 days, derived). Primary and unrated hospitals, community
-#: stations, the hospital levels' stays and the community centres' stay: assumptions, chosen so
-#: the mean over hospitals is the bulletin's 324.4 yuan, 10,619.2 yuan and 9.5 days.
+#: Tertiary and secondary hospitals: NHC statistical bulletin 2020, public hospitals (373.6 and
+#: 238.4 per visit, 14,442.0 and 6,760.5 per admission; china.yaml hospital_costs_by_level_2020,
+#: secondary, cross-checked against the NHC's monthly public-hospital releases). Township and
+#: community health centres: NHC bulletin 2020 via china.yaml (primary_care_costs_2020,
+#: secondary); the township stay is its cost per admission over its cost per day (2,083.0 /
+#: 317.5 = 6.6 days, derived). Primary and unrated hospitals, community stations, the hospital
+#: levels' stays and the community centres' stay: assumptions. These set the ratios between
+#: levels; the costs at the four hospital levels are then scaled together so that their mean is
+#: the bulletin's figure for all hospitals (:func:`._encounters.costs`).
 LEVEL_COST_2020 = {
     "tertiary": (373.6, 14442.0), "secondary": (238.4, 6760.5),
     "primary_hospital": (175.0, 5200.0), "unrated_hospital": (175.0, 5200.0),

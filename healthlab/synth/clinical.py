@@ -28,8 +28,9 @@ the death date):
    (:mod:`healthlab.synth.choice`).
 5. **How long and how much.** Stays are log-normal by reason and age, scaled so each level's
    mean is its figure (deliveries 3-6 days apart); costs are log-normal (admissions in
-   proportion to LOS^0.8), scaled to the year's cost per visit and per admission at the level;
-   insurance pays a share by scheme and setting.
+   proportion to LOS^0.8), scaled to the year's cost per visit and per admission at the level,
+   then at the four hospital levels together to the year's mean over all hospitals (the
+   levels keep their ratios); insurance pays a share by scheme and setting.
 6. **Readmission.** Every admission ending alive is followed by a readmission 1-30 days after
    discharge with the probability of a logistic *ground-truth* model (age, sex, number of
    conditions, log LOS, COPD, CKD, cancer, dementia, insurance); readmissions may be readmitted.
@@ -42,7 +43,8 @@ the death date):
    HbA1c), creatinine, eGFR and urine albumin with LOINC codes, taken by setting and reason:
    the person's level plus the noise of one test.
 8. **Births.** Each delivery has a baby (sex by the sex ratio at birth) followed to the first
-   birthday at the year's infant mortality.
+   birthday at the year's infant mortality (systematic sampling within the block, so the
+   rate holds at any size).
 9. **Mess** (on by default, :data:`healthlab.synth._params.MESS`): missing values, duplicate
    encounters, miscoded dates and unit slips, drawn from their own stream.
 
@@ -406,7 +408,7 @@ def _block(frame, b, year, lo, hi, rates, facilities, seed) -> dict[str, pd.Data
         "person_id": people.person_id,
         "person_years": np.round((people.hi - people.lo) / 365.25, 6),
     })  # fmt: skip
-    births = _births(people, rows, enc_id, rng)
+    births = _births(people, rows, enc_id, year, rng)
     tables = {
         "encounters": encounters,
         "diagnoses": diagnoses,
@@ -441,25 +443,47 @@ def _facilities(who, kind, level, frame, facilities, seed, b):
     return ids, np.where(actual >= 0, actual, level)
 
 
-def _births(people, rows, enc_id, rng) -> pd.DataFrame:
+def _infant_mortality(year: int) -> float:
+    """Infant deaths per 1,000 live births in ``year`` (the NHC bulletins, via china.yaml).
+
+    The year's figure where the reference data has one (2020, 2023, 2024), else the nearest
+    earlier year's.
+    """
+    c = china()
+    known = {2020: c["births_and_early_deaths_2020"]["infant_mortality_per_1000"],
+             **{int(k): v for k, v in
+                c["life_expectancy_at_birth"]["infant_mortality_per_1000"].items()}}  # fmt: skip
+    earlier = [y for y in known if y <= year]
+    return float(known[max(earlier)] if earlier else known[min(known)])
+
+
+def _births(people, rows, enc_id, year, rng) -> pd.DataFrame:
     """One row per baby born in a delivery admission, with the infant's first year.
 
     Sex by the census sex ratio at birth; death before the first birthday with the year's
     infant mortality (:data:`._params.INFANT_DEATH` gives its timing). The infant's first year
     is followed to its end even past the period (a birth cohort), so infant deaths per 1,000
     births is the infant mortality rate.
+
+    Who dies is drawn by systematic sampling over the block's babies in random order: each
+    baby dies with probability exactly the rate, and the block's count is its expected count
+    rounded down or up. About 560 babies and 3 infant deaths a block are too few to leave to
+    independent draws: at 200,000 people those give 5.4 +/- 1.8 per 1,000 (one run had 4.1).
     """
     deliv = np.flatnonzero(np.isin(rows["reason"], [E._acute_code("O80"), E._acute_code("O82")]))
     n = len(deliv)
     u = rng.random((4, n))
     srb = china()["census_2020"]["sex_ratio_at_birth"]
-    rate = china()["births_and_early_deaths_2020"]["infant_mortality_per_1000"] / 1000
+    rate = _infant_mortality(year) / 1000
     share = P.INFANT_DEATH
     age = np.where(u[2] < share["first_week"], u[3] * 7,
                    np.where(u[2] < share["first_week"] + share["neonatal_late"],
                             7 + u[3] * 21, 28 + u[3] * 337)).astype(np.int64)  # fmt: skip
     born = rows["day"][deliv]
-    dies = u[1] < rate
+    rank = np.empty(n, np.int64)
+    rank[np.argsort(u[1], kind="stable")] = np.arange(n)
+    start = rng.random()
+    dies = np.floor(start + (rank + 1) * rate) > np.floor(start + rank * rate)
     never = np.iinfo(np.int64).min
     death = np.where(dies, (born + age) * 86_400_000, never).view("datetime64[ms]")
     return pd.DataFrame({
