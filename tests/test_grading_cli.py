@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -10,13 +11,14 @@ import pytest
 from grading_helpers import SECRET, SOURCE, solved, write_roster
 
 
-def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
+def run(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "healthlab", *args],
         capture_output=True,
         text=True,
         timeout=600,
         cwd=cwd,
+        env=env,
     )
 
 
@@ -99,8 +101,12 @@ def test_validate_says_which_questions_are_ready(tmp_path):
     nb.cells[1].source = 'seed = 3  # the seed\nsize = "tiny"  # how big'
     nb.cells[13].source = "oldest = ...  # YOUR CODE HERE\nexercises.answer('q5', oldest)"
     nbformat.write(nb, tmp_path / "mine.ipynb")
-    done = run("validate", str(tmp_path / "mine.ipynb"), cwd=tmp_path)
+    scratch = tmp_path / "tmp"  # the run's temporary folders go here, to see none is left
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    done = run("validate", str(tmp_path / "mine.ipynb"), cwd=tmp_path, env=env)
     assert done.returncode == 1, done.stderr
+    assert not [p.name for p in scratch.iterdir() if p.name.startswith("healthlab-validate-")]
     assert "ok   q1 (2 points): answered" in done.stdout
     assert "todo q5 (2 points): no answer recorded" in done.stdout
     assert "4 of 5 questions" in done.stdout

@@ -35,20 +35,23 @@ class QuestionCheck:
 def _run(notebook: Path, parameters: dict[str, Any] | None, cell_timeout: float):
     from healthlab.grading._execute import execute
 
-    folder = Path(tempfile.mkdtemp(prefix="healthlab-validate-"))
-    env = {**os.environ, "HEALTHLAB_ANSWERS": str(folder / "answers.jsonl"), "MPLBACKEND": "Agg"}
-    status = execute(
-        notebook,
-        folder / "executed.ipynb",
-        parameters=parameters or {},
-        cwd=notebook.parent,
-        env=env,
-        cell_timeout=cell_timeout,
-    )
-    try:
-        answers = exercises.read_answers(folder / "answers.jsonl")
-    except AnswersFileError:
-        answers = {}
+    # The run's files are read here and then removed: a student's check leaves nothing behind.
+    with tempfile.TemporaryDirectory(prefix="healthlab-validate-") as tmp:
+        folder = Path(tmp)
+        env = {**os.environ, "HEALTHLAB_ANSWERS": str(folder / "answers.jsonl"),
+               "MPLBACKEND": "Agg"}  # fmt: skip
+        status = execute(
+            notebook,
+            folder / "executed.ipynb",
+            parameters=parameters or {},
+            cwd=notebook.parent,
+            env=env,
+            cell_timeout=cell_timeout,
+        )
+        try:
+            answers = exercises.read_answers(folder / "answers.jsonl")
+        except AnswersFileError:
+            answers = {}
     return answers, status
 
 
