@@ -2,13 +2,17 @@
 
 Prints, for each number of jobs, the wall time of the whole ``grade`` run, and from the
 gradebook the median per-submission times: building the student's data, the sandboxed run, the
-notebook's own cells inside it, and the reference run. The per-submission overhead is the
-serial (``--jobs 1``) wall time of the whole ``grade`` run divided by the number of submissions,
-minus the notebook's own run, measured two ways: its cells alone (as timed inside the sandbox)
-and a plain papermill run of the same notebook (kernel start included) with its data already
-built. Everything else counts as overhead: worker start, building each student's data, the
-sandbox, the student's kernel start, the reference run, the gradebook and the feedback pages.
-Every submission is the solved notebook, so every cell runs. Run it through the heavy-jobs lock:
+notebook's own cells inside it, and the reference run.
+
+What counts as what. The notebook's own run is its cells, imports included (a notebook that
+imports pandas pays for it in any kernel). The per-submission overhead is the serial
+(``--jobs 1``) wall time of the whole ``grade`` run divided by the number of submissions, minus
+the notebook's own run, measured two ways: its cells alone (as timed inside the sandbox) and a
+plain papermill run of the same notebook (papermill's own start and kernel start included) with
+its data already built. Everything else counts as overhead: worker start, building each
+student's data, the sandbox (its set-up, the runner, the student's kernel start), the reference
+run, the gradebook and the feedback pages. Every submission is the solved notebook, so every
+cell runs. Run it through the heavy-jobs lock:
 
     flock /tmp/healthlab-heavy.lock /usr/bin/time -v python benchmarks/bench_grading.py
 """
@@ -27,8 +31,8 @@ from pathlib import Path
 import nbformat
 
 from healthlab import grading
-from healthlab.grading._execute import execute
 from healthlab.grading.assign import inject_parameters, read_roster, student_parameters
+from healthlab.grading.grade import needed_datasets
 from healthlab.grading.gradebook import Gradebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +54,12 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=100, help="submissions")
     parser.add_argument("--plain", type=int, default=5, help="plain papermill runs to time")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="jobs to time")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        help="minutes the --jobs 1 run may take: fewer submissions if N would take longer "
+        "(estimated as the plain run plus 2 s each)",
+    )
     args = parser.parse_args()
     source = Path(args.notebook)
     base = Path(tempfile.mkdtemp(prefix="bench-grading-"))
@@ -74,19 +84,43 @@ def main() -> None:
     print(f"load before: {load()}")
 
     # The notebook's own run: plain papermill, kernel start included, data already built.
+    import papermill
+
     from healthlab import datasets
 
     plain = []
     for sid in list(values)[: args.plain]:
-        datasets.load("population", size="tiny", seed=values[sid]["seed"])
+        for name in needed_datasets(src):
+            datasets.load(name, size="tiny", seed=values[sid]["seed"])
         folder = base / "plain" / sid
         folder.mkdir(parents=True)
-        env = {**os.environ, "HEALTHLAB_ANSWERS": str(folder / "a.jsonl"), "MPLBACKEND": "Agg"}
+        os.environ.update(HEALTHLAB_ANSWERS=str(folder / "a.jsonl"), MPLBACKEND="Agg")
         started = time.monotonic()
-        execute(subs / f"{sid}.ipynb", folder / "out.ipynb", parameters={}, cwd=folder, env=env)
+        papermill.execute_notebook(
+            str(subs / f"{sid}.ipynb"),
+            str(folder / "out.ipynb"),
+            kernel_name="python3",
+            cwd=str(folder),
+            progress_bar=False,
+        )
         plain.append(time.monotonic() - started)
-    plain_run = statistics.median(plain)
-    print(f"plain papermill run (median of {len(plain)}): {plain_run:.2f} s")
+    os.environ.pop("HEALTHLAB_ANSWERS", None)
+    plain_run = statistics.median(plain) if plain else float("nan")
+    if plain:
+        print(f"plain papermill run (median of {len(plain)}): {plain_run:.2f} s")
+    if args.budget and plain:
+        estimate = (plain_run + 2.0) * args.n / 60
+        fits = min(args.n, int(args.budget * 60 / (plain_run + 2.0)))
+        if fits < args.n:
+            print(
+                f"{args.n} submissions at --jobs 1 would take about {estimate:.0f} min, over the "
+                f"{args.budget:g} min budget: grading the first {fits} instead"
+            )
+            kept = sorted(values)[:fits]
+            roster.write_text("student_id\n" + "".join(f"{sid}\n" for sid in kept))
+            for sid in sorted(values)[fits:]:
+                (subs / f"{sid}.ipynb").unlink()
+            args.n = fits
 
     walls = {}
     for jobs in args.jobs:
@@ -115,6 +149,20 @@ def main() -> None:
             f"per submission); load after: {load()}"
         )
         print("  median per submission: " + ", ".join(f"{k} {v:.2f} s" for k, v in med.items()))
+        each = sum(s["seconds"] for s in students)
+        rest = statistics.median(
+            s["seconds"] - s["timings"]["sandbox"] - s["timings"]["reference"] for s in students
+        )
+        print(
+            f"  one submission, all of it (median): "
+            f"{statistics.median(s['seconds'] for s in students):.2f} s; "
+            f"beyond the sandbox and the reference: {rest:.2f} s"
+        )
+        if jobs == 1:
+            print(
+                f"  the run beyond its submissions (worker and server starts, gradebook, "
+                f"feedback): {walls[1] - each:.1f} s, {(walls[1] - each) / args.n:.2f} s each"
+            )
         if jobs == 1:
             per = walls[1] / args.n
             print(

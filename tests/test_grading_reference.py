@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import json
+import os
+import uuid
+from pathlib import Path
 
 import nbformat
 import pytest
 
+from healthlab import grading
 from healthlab.grading._reference import WarmReference, source_imports
+from healthlab.grading.grade import _warm
+from healthlab.grading.gradebook import Gradebook
 
 SOURCE = [
     ("seed = 0\nsize = 'small'", ["parameters"]),
@@ -89,3 +96,54 @@ def test_a_run_past_its_total_limit_is_killed(source, tmp_path):
         assert "time limit" in status["error"]
         again, answers, _ = run(warm, source, tmp_path, "after", {"seed": 4})  # still serving
     assert answers[0]["seed"] == 4 and again["timed_out"] == []
+
+
+def _still_running(token: str) -> list[str]:
+    """Processes other than this one whose environment holds ``token``: what a run left."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        command = cmdline.replace(b"\0", b" ").decode(errors="replace")
+        # multiprocessing's resource tracker serves this process until it exits, by design.
+        if token.encode() in environ and "resource_tracker" not in command:
+            found.append(command)
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pool", ["processes", "threads"])
+def test_no_reference_server_outlives_its_grade_run(tmp_path, monkeypatch, pool):
+    # Every process the run starts inherits this variable (the sandbox's do not: it gives them
+    # an environment of their own, and kills them itself).
+    token = f"run-{uuid.uuid4().hex}"
+    monkeypatch.setenv("HEALTHLAB_TEST_RUN", token)
+    course = grading.example_course(tmp_path, students=("s001",))
+    grading.assign(
+        course.source, roster=course.roster, secret_file=course.secret_file, out=tmp_path / "rel"
+    )
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "s001.ipynb").write_bytes((tmp_path / "rel" / "s001.ipynb").read_bytes())
+    args = dict(
+        roster=course.roster,
+        secret_file=course.secret_file,
+        submissions=tmp_path / "subs",
+        out=tmp_path / "grades",
+        jobs=1,
+    )
+    executor = cf.ThreadPoolExecutor(1) if pool == "threads" else None
+    for force in (False, True):  # two runs: the second starts servers of its own again
+        report = grading.grade(course.source, executor=executor, force=force, **args)
+        assert report.graded == ["s001"], report.summary()
+        with Gradebook(tmp_path / "grades" / "gradebook.sqlite") as book:
+            (score,) = book.scores()
+        assert isinstance(score["reference"], float)  # the server did run the source
+        assert _still_running(token) == []
+        assert _warm == {}  # nothing kept for the next run
+    if executor is not None:
+        executor.shutdown()

@@ -117,3 +117,24 @@ def test_an_oversized_or_linked_answers_file_is_not_read(tmp_path):
     result = sandbox.run_notebook(link, parameters={}, data_home=tmp_path, folder=tmp_path / "o2")
     assert not result.answers.exists()
     assert any("not a regular file" in p or "no answer" in p for p in result.problems())
+
+
+def test_a_cell_that_ignores_interrupts_ends_the_run_with_a_reason(tmp_path):
+    from healthlab.grading._execute import INTERRUPT_GRACE, execute
+
+    nb = notebook(
+        tmp_path / "nb.ipynb",
+        "print(seed)",
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
+        "print('never')",
+    )
+    started = time.monotonic()
+    status = execute(
+        nb, tmp_path / "out.ipynb", parameters={"seed": 5}, cwd=tmp_path, cell_timeout=2
+    )
+    assert time.monotonic() - started < 2 + INTERRUPT_GRACE + 30
+    assert status["timed_out"] == [3]
+    assert "did not stop when interrupted" in status["error"]
+    cells = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells
+    assert cells[2].outputs[0]["text"] == "5\n"  # the injected parameter, then the cells before
+    assert cells[-1].outputs == []

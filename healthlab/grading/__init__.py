@@ -7,15 +7,26 @@
   (:mod:`~healthlab.grading.score`), keeps a SQLite gradebook
   (:mod:`~healthlab.grading.gradebook`) and writes ``grades.csv``, feedback pages and a summary
   (:mod:`~healthlab.grading.feedback`);
-- :func:`validate` lets a student check their notebook before submitting.
+- :func:`validate` lets a student check their notebook before submitting;
+- :func:`example_course` writes a one-question course (source, roster, secret) to try them on.
 
 The sandbox's own processes run ``_jail.py`` and ``_execute.py`` as scripts, so they import
 nothing of this package beyond what they run.
 """
 
 from healthlab.grading.assign import assign, derive_seed
+from healthlab.grading.example import example_course
 from healthlab.grading.grade import GradeReport, grade
 from healthlab.grading.sandbox import Limits, isolation
 from healthlab.grading.validate import validate
 
-__all__ = ["GradeReport", "Limits", "assign", "derive_seed", "grade", "isolation", "validate"]
+__all__ = [
+    "GradeReport",
+    "Limits",
+    "assign",
+    "derive_seed",
+    "example_course",
+    "grade",
+    "isolation",
+    "validate",
+]

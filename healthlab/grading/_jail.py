@@ -8,10 +8,10 @@ its own pid namespace, root there, and never runs student code itself. It
    virtual environment, the healthlab package and the prebuilt dataset cache; a fresh ``/proc``;
    a few ``/dev`` nodes; size-capped tmpfs for ``/tmp`` and the student's home. Nothing else of
    the machine exists in it: no source notebook, secret, gradebook, grades or other submission;
-2. chroots there, brings up the loopback (the kernel talks to papermill over it) and writes the
+2. chroots there, brings up the loopback (the kernel talks to the runner over it) and writes the
    student's notebook into the home folder;
 3. forks the untrusted process: rlimits, no capabilities, no new privileges, a uid of its own
-   (as real root), then papermill on the notebook (:mod:`healthlab.grading._execute`);
+   (as real root), then the runner on the notebook (:mod:`healthlab.grading._execute`);
 4. waits for it with the total wall-time limit, then kills every process left in the namespace
    (a background process cannot outlive the run) and copies out, size-capped, the files the
    grader reads as plain JSON: the answers, the run status and the executed notebook. Its own
@@ -108,7 +108,7 @@ def build_root(config: dict) -> None:
 
 
 def loopback_up() -> None:
-    """Bring up ``lo`` in the new network namespace (ZeroMQ between papermill and the kernel)."""
+    """Bring up ``lo`` in the new network namespace (ZeroMQ between the runner and the kernel)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         fcntl.ioctl(s, 0x8914, struct.pack("16sH", b"lo", 0x1 | 0x8 | 0x40))  # SIOCSIFFLAGS
 

@@ -20,6 +20,7 @@ one transaction per student, so nothing graded is lost if the run stops.
 from __future__ import annotations
 
 import ast
+import atexit
 import concurrent.futures as cf
 import contextlib
 import hashlib
@@ -64,6 +65,7 @@ class GradeTask:
     rules: dict[str, dict]
     points: dict[str, float]
     datasets: tuple[str, ...] = ()
+    run_id: str = ""
 
 
 @dataclass
@@ -72,30 +74,14 @@ class GradeReport:
 
     Examples
     --------
-    >>> import pathlib, tempfile, nbformat
+    >>> import pathlib, tempfile
     >>> from healthlab import grading
     >>> tmp = tempfile.TemporaryDirectory()
     >>> folder = pathlib.Path(tmp.name)
-    >>> v4 = nbformat.v4
-    >>> source = v4.new_notebook(metadata={
-    ...     "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
-    ...     "healthlab": {"rules": {"q1": {"tolerance": 0.01}}}})
-    >>> source.cells = [
-    ...     v4.new_code_cell('seed = 0\\nsize = "tiny"', metadata={"tags": ["parameters"]}),
-    ...     v4.new_code_cell('from healthlab import exercises\\nex = exercises.start("mean-age", '
-    ...                      '{"q1": exercises.Number(points=2, low=0, high=100)})'),
-    ...     v4.new_markdown_cell("**Question 1 (2 points).** The mean age of the sample."),
-    ...     v4.new_code_cell('import random\\nrng = random.Random(seed)\\n'
-    ...                      'ages = [rng.randint(20, 80) for _ in range(50)]\\n'
-    ...                      '# BEGIN SOLUTION\\nmean_age = sum(ages) / len(ages)\\n'
-    ...                      '# END SOLUTION\\n'
-    ...                      'exercises.answer("q1", mean_age)', metadata={"tags": ["solution"]})]
-    >>> nbformat.write(source, folder / "mean-age.ipynb")
-    >>> _ = (folder / "roster.csv").write_text("student_id\\ns001\\ns002\\n")
-    >>> _ = (folder / "secret").write_text("a course secret of at least 8 bytes\\n")
+    >>> course = grading.example_course(folder)  # a one-question source, roster, secret
     >>> (folder / "submissions").mkdir()
-    >>> report = grading.grade(folder / "mean-age.ipynb", roster=folder / "roster.csv",
-    ...                        secret_file=folder / "secret", submissions=folder / "submissions",
+    >>> report = grading.grade(course.source, roster=course.roster,
+    ...                        secret_file=course.secret_file, submissions=folder / "submissions",
     ...                        out=folder / "grades", jobs=1)
     >>> report.graded, report.missing, report.gradebook.name
     ([], ['s001', 's002'], 'gradebook.sqlite')
@@ -223,31 +209,51 @@ def _read_submission(path: str) -> tuple[bytes | None, str]:
     return nbformat.writes(nb).encode(), ""
 
 
+#: This process's reference servers, by (run, source path, source hash, PATH). A server
+#: belongs to one ``grade`` run: a later run never uses it (it closes it on first use), and
+#: every server a run started is shut down when the run ends (see :func:`_close_servers`).
 _warm: dict[tuple, Any] = {}
 _warm_lock = threading.Lock()
+_atexit_registered = False
 
 
 def _warm_reference(task: GradeTask):
-    """This process's reference server for the task's source (started on first use), or None."""
+    """This process's reference server for the task's run and source (started on first use)."""
+    global _atexit_registered
     from healthlab.grading._reference import WarmReference, source_imports
 
     if not hasattr(os, "fork"):
         return None
     source = Path(task.source)
-    key = (str(source), hashlib.sha256(source.read_bytes()).hexdigest(), os.environ.get("PATH"))
+    sha = hashlib.sha256(source.read_bytes()).hexdigest()
+    key = (task.run_id, str(source), sha, os.environ.get("PATH"))
     with _warm_lock:
         warm = _warm.get(key)
         if warm is not None and warm.alive():
             return warm
-        for old in _warm.values():
-            old.close()
-        _warm.clear()
+        for old in list(_warm):  # an earlier run's, another source's, or one that ended
+            _warm.pop(old).close()
         try:
             warm = WarmReference(source_imports(nbformat.read(source, as_version=4)))
         except (OSError, RuntimeError):
             return None
         _warm[key] = warm
+        if not _atexit_registered:  # a pool's worker process: its servers end with it
+            atexit.register(_close_servers)
+            _atexit_registered = True
         return warm
+
+
+def _close_servers(run_id: str | None = None) -> int:
+    """Shut down this process's reference servers (of ``run_id``, or all); how many there were.
+
+    Each server is closed and waited for, so none outlives the run that started it.
+    """
+    with _warm_lock:
+        keys = [k for k in _warm if run_id is None or k[0] == run_id]
+        for key in keys:
+            _warm.pop(key).close()
+    return len(keys)
 
 
 def _reference(task: GradeTask, work: Path) -> tuple[dict[str, Any], list[str]]:
@@ -427,33 +433,17 @@ def grade(
     Every roster student gets a row: here one submission is not a notebook, one is missing,
     and one file names no student on the roster (real submissions run in the sandbox):
 
-    >>> import pathlib, tempfile, nbformat
+    >>> import pathlib, tempfile
     >>> from healthlab import grading
     >>> tmp = tempfile.TemporaryDirectory()
     >>> folder = pathlib.Path(tmp.name)
-    >>> v4 = nbformat.v4
-    >>> source = v4.new_notebook(metadata={
-    ...     "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
-    ...     "healthlab": {"rules": {"q1": {"tolerance": 0.01}}}})
-    >>> source.cells = [
-    ...     v4.new_code_cell('seed = 0\\nsize = "tiny"', metadata={"tags": ["parameters"]}),
-    ...     v4.new_code_cell('from healthlab import exercises\\nex = exercises.start("mean-age", '
-    ...                      '{"q1": exercises.Number(points=2, low=0, high=100)})'),
-    ...     v4.new_markdown_cell("**Question 1 (2 points).** The mean age of the sample."),
-    ...     v4.new_code_cell('import random\\nrng = random.Random(seed)\\n'
-    ...                      'ages = [rng.randint(20, 80) for _ in range(50)]\\n'
-    ...                      '# BEGIN SOLUTION\\nmean_age = sum(ages) / len(ages)\\n'
-    ...                      '# END SOLUTION\\n'
-    ...                      'exercises.answer("q1", mean_age)', metadata={"tags": ["solution"]})]
-    >>> nbformat.write(source, folder / "mean-age.ipynb")
-    >>> _ = (folder / "roster.csv").write_text("student_id\\ns001\\ns002\\n")
-    >>> _ = (folder / "secret").write_text("a course secret of at least 8 bytes\\n")
+    >>> course = grading.example_course(folder)  # a one-question source, roster, secret
     >>> import pandas as pd
     >>> (folder / "submissions").mkdir()
     >>> _ = (folder / "submissions" / "s001.ipynb").write_text("{ not a notebook")
     >>> _ = (folder / "submissions" / "s003.ipynb").write_text("{}")
-    >>> report = grading.grade(folder / "mean-age.ipynb", roster=folder / "roster.csv",
-    ...                        secret_file=folder / "secret", submissions=folder / "submissions",
+    >>> report = grading.grade(course.source, roster=course.roster,
+    ...                        secret_file=course.secret_file, submissions=folder / "submissions",
     ...                        out=folder / "grades", jobs=1)
     >>> report.unreadable, report.missing, report.unmatched
     (['s001'], ['s002'], {'s003.ipynb': "no student 's003' on the roster"})
@@ -539,6 +529,7 @@ def grade(
                     rules=decl.rules,
                     points=points,
                     datasets=loads,
+                    run_id=run_id,
                 )
             )
         try:
@@ -609,8 +600,9 @@ def _run_all(tasks, executor, jobs, progress, book, report, decl, source_sha, ru
     finally:
         if bar is not None:
             bar.close()
-        if own:
+        if own:  # its workers close their reference servers as they exit
             executor.shutdown(wait=True, cancel_futures=True)
+        _close_servers(run_id)  # servers this process started (an executor of threads)
 
 
 def _flag(book) -> dict[str, str]:

@@ -15,7 +15,7 @@ The strongest isolation the machine allows is used, and named in every result:
     Elsewhere: rlimits, a fresh working folder and a process group killed at the end. Student
     code can then read what the grading user can; the level says so.
 
-In every case the untrusted side (papermill and the student's kernel) runs in processes of its
+In every case the untrusted side (the runner and the student's kernel) runs in processes of its
 own, every process it started is killed when it ends, and what the grader takes back is plain
 files, size-capped: the answers (JSON Lines), the run's status (JSON) and the executed notebook.
 """
@@ -448,7 +448,7 @@ def run_notebook(
     notebook : path
         The notebook to run (read by this process, copied into the sandbox).
     parameters : dict
-        Injected by papermill after its ``parameters`` cell.
+        Injected after its ``parameters`` cell (papermill's way), by this process.
     data_home : path
         A ``HEALTHLAB_HOME`` holding the datasets it needs, prebuilt; seen read-only.
     folder : path
@@ -465,21 +465,17 @@ def run_notebook(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
+    started = time.monotonic()
+    body = _parameterized(Path(notebook), parameters)
     try:
-        cells = sum(
-            c.get("cell_type") == "code"
-            for c in json.loads(Path(notebook).read_bytes()).get("cells", [])
-        )
-    except (OSError, ValueError, AttributeError):
+        cells = sum(c.get("cell_type") == "code" for c in json.loads(body).get("cells", []))
+    except (ValueError, AttributeError):
         cells = 1
     total = limits.total(cells)
-    started = time.monotonic()
     if level == "rlimits":
-        report, cg = _run_plain(Path(notebook), parameters, Path(data_home), folder, limits, total)
+        report, cg = _run_plain(body, Path(data_home), folder, limits, total)
     else:
-        report, cg = _run_jailed(
-            Path(notebook), parameters, Path(data_home), folder, limits, total, level
-        )
+        report, cg = _run_jailed(body, Path(data_home), folder, limits, total, level)
         if level == "root" and not cg:
             words = _LEVELS["root"]  # the cgroup could not be made this time
     report["limit"] = total
@@ -495,12 +491,28 @@ def run_notebook(
     )
 
 
-def _run_config(home: str, parameters: dict, limits: Limits) -> dict:
+def _parameterized(notebook: Path, parameters: dict) -> bytes:
+    """The notebook with its parameters injected, by this (trusted) process, as bytes.
+
+    The runner in the sandbox then needs no papermill. A file that is not a notebook goes in
+    as it is: the runner says it cannot read it.
+    """
+    from healthlab.grading._execute import parameterize
+
+    if not parameters:
+        return notebook.read_bytes()
+    try:
+        return parameterize(notebook, parameters).encode()
+    except Exception:  # not a notebook: the run reports it
+        return notebook.read_bytes()
+
+
+def _run_config(home: str, limits: Limits) -> dict:
     return {
         "execute": {
             "notebook": f"{home}/notebook.ipynb",
             "output": f"{home}/{EXECUTED}",
-            "parameters": parameters,
+            "parameters": {},  # injected already
             "cwd": home,
             "cell_timeout": limits.cell_timeout,
             "output_cap": limits.output_bytes,
@@ -520,10 +532,12 @@ def _rlimits(limits: Limits, total: float) -> dict[str, float]:
     }
 
 
-def _run_jailed(notebook, parameters, data_home, folder, limits, total, level):
+def _run_jailed(body, data_home, folder, limits, total, level):
     home = "/home/student"
     scratch = Path(tempfile.mkdtemp(prefix="healthlab-sandbox-"))
     (scratch / "root").mkdir()
+    notebook = scratch / "notebook.ipynb"
+    notebook.write_bytes(body)
     out = folder
     rlimits = _rlimits(limits, total)
     if level == "userns":
@@ -546,7 +560,7 @@ def _run_jailed(notebook, parameters, data_home, folder, limits, total, level):
             "env": _environment(home, "/data/healthlab", sys.executable),
             "limits": rlimits,
             "total_timeout": total,
-            "run": _run_config(home, parameters, limits),
+            "run": _run_config(home, limits),
             "collect": [
                 ["answers", f"{home}/{ANSWERS}", limits.answers_bytes],
                 ["status", f"{home}/{STATUS}", 1_000_000],
@@ -591,11 +605,11 @@ def _run_jailed(notebook, parameters, data_home, folder, limits, total, level):
     return report, info
 
 
-def _run_plain(notebook, parameters, data_home, folder, limits, total):
+def _run_plain(body, data_home, folder, limits, total):
     """The ``rlimits`` level: a fresh folder, rlimits, a process group killed at the end."""
     home = Path(tempfile.mkdtemp(prefix="healthlab-sandbox-"))
-    shutil.copyfile(notebook, home / "notebook.ipynb")
-    (home / ".run.json").write_text(json.dumps(_run_config(str(home), parameters, limits)))
+    (home / "notebook.ipynb").write_bytes(body)
+    (home / ".run.json").write_text(json.dumps(_run_config(str(home), limits)))
     rlimits = _rlimits(limits, total)
     rlimits.pop("processes")
 

@@ -73,29 +73,13 @@ def validate(
     --------
     A student's notebook, as :func:`assign` wrote it, checked before anything is filled in:
 
-    >>> import pathlib, tempfile, nbformat
+    >>> import pathlib, tempfile
     >>> from healthlab import grading
     >>> tmp = tempfile.TemporaryDirectory()
     >>> folder = pathlib.Path(tmp.name)
-    >>> v4 = nbformat.v4
-    >>> source = v4.new_notebook(metadata={
-    ...     "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
-    ...     "healthlab": {"rules": {"q1": {"tolerance": 0.01}}}})
-    >>> source.cells = [
-    ...     v4.new_code_cell('seed = 0\\nsize = "tiny"', metadata={"tags": ["parameters"]}),
-    ...     v4.new_code_cell('from healthlab import exercises\\nex = exercises.start("mean-age", '
-    ...                      '{"q1": exercises.Number(points=2, low=0, high=100)})'),
-    ...     v4.new_markdown_cell("**Question 1 (2 points).** The mean age of the sample."),
-    ...     v4.new_code_cell('import random\\nrng = random.Random(seed)\\n'
-    ...                      'ages = [rng.randint(20, 80) for _ in range(50)]\\n'
-    ...                      '# BEGIN SOLUTION\\nmean_age = sum(ages) / len(ages)\\n'
-    ...                      '# END SOLUTION\\n'
-    ...                      'exercises.answer("q1", mean_age)', metadata={"tags": ["solution"]})]
-    >>> nbformat.write(source, folder / "mean-age.ipynb")
-    >>> _ = (folder / "roster.csv").write_text("student_id\\ns001\\ns002\\n")
-    >>> _ = (folder / "secret").write_text("a course secret of at least 8 bytes\\n")
-    >>> _ = grading.assign(folder / "mean-age.ipynb", roster=folder / "roster.csv",
-    ...                    secret_file=folder / "secret", out=folder / "release")
+    >>> course = grading.example_course(folder)  # a one-question source, roster, secret
+    >>> _ = grading.assign(course.source, roster=course.roster,
+    ...                    secret_file=course.secret_file, out=folder / "release")
     >>> checks, status = grading.validate(folder / "release" / "s001.ipynb")
     >>> [(c.question, c.answered, c.detail) for c in checks], status["errors"]
     ([('q1', False, 'no answer recorded')], [])
