@@ -258,14 +258,57 @@ def explain_accesses(
     with duckdb.connect() as con:
         for name, frame in tables.items():
             con.register(name, frame)
-        out = con.execute(_EXPLAIN, [before_days, after_days, duty_days, duty_days]).df()
-    reason = pd.Categorical.from_codes(
-        out["reason"].fillna(0).astype(int).to_numpy() - 1, categories=list(REASONS)
+        result = con.sql(_EXPLAIN, params=[before_days, after_days, duty_days, duty_days])
+        columns = _fetch(result.to_arrow_reader(_CHUNK_ROWS), len(tables["acc"]))
+    reason = columns.pop("reason")
+    out = pd.DataFrame(
+        {
+            "access_id": columns.pop("access_id"),
+            "staff_id": columns.pop("staff_id"),
+            "person_id": columns.pop("person_id"),
+            "role": columns.pop("role"),
+            "reason": pd.Categorical.from_codes(reason.astype(np.int64) - 1, list(REASONS)),
+            "explained": reason > 0,
+            **columns,
+        }
     )
-    out["reason"] = reason
-    out.insert(5, "explained", out["reason"].notna())
-    out["role"] = out["role"].astype("string")
     return AccessAudit(out)
+
+
+#: Rows fetched from DuckDB at a time: the audit of a year at a large system never sits in
+#: memory twice (as DuckDB's result and as Python objects).
+_CHUNK_ROWS = 1_000_000
+
+
+def _fetch(reader, n: int) -> dict[str, np.ndarray]:
+    """The audit query's rows, batch by batch, into one numpy array per column (``role`` as
+    a categorical: a handful of names, not a Python string per access)."""
+    out: dict[str, np.ndarray] = {}
+    names: dict[str, int] = {}
+    role = np.empty(n, np.int16)
+    pos = 0
+    for batch in reader:
+        m = batch.num_rows
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            if name == "role":
+                coded = column.dictionary_encode()
+                seen = coded.dictionary.to_pylist()
+                lookup = np.array([names.setdefault(v, len(names)) for v in seen], np.int16)
+                role[pos : pos + m] = lookup[coded.indices.to_numpy(zero_copy_only=False)]
+                continue
+            if name == "reason":
+                column = column.fill_null(0)
+            values = column.to_numpy(zero_copy_only=False)
+            if name not in out:
+                out[name] = np.empty(n, values.dtype)
+            out[name][pos : pos + m] = values
+        pos += m
+    if pos != n:
+        raise RuntimeError(f"the audit returned {pos:,} rows for {n:,} accesses")
+    order = sorted(names)
+    recode = np.array([order.index(v) for v in names], np.int16)
+    out["role"] = pd.Categorical.from_codes(recode[role] if n else role, order)
+    return out
 
 
 def rule_report(audit: AccessAudit, truth: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -302,26 +345,58 @@ def rule_report(audit: AccessAudit, truth: pd.DataFrame | None = None) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def _employee_days(audit: AccessAudit, log) -> pd.DataFrame:
-    acc = audit.accesses.merge(
-        log["accesses"][["access_id", "time", "action"]], on="access_id", how="left"
-    )
-    acc["day"] = acc["time"].dt.floor("D")
-    acc["night"] = acc["after_hours"]
-    acc["out"] = acc["action"].astype("string").isin(["print", "export"])
-    acc["unexplained"] = ~acc["explained"]
-    g = acc.groupby(["staff_id", "day"])
+def _aligned(audit: AccessAudit, log, column: str) -> np.ndarray:
+    """The log's ``column`` for each row of the audit (both are in access order as made)."""
+    acc = _as_tables(log)["accesses"]
+    ids = audit.accesses["access_id"].to_numpy()
+    own = acc["access_id"].to_numpy()
+    values = acc[column]
+    if len(own) == len(ids) and (own == ids).all():
+        return values.to_numpy()
+    order = np.argsort(own, kind="stable")
+    at = np.minimum(np.searchsorted(own, ids, sorter=order), max(len(own) - 1, 0))
+    if len(ids) and (not len(own) or (own[order[at]] != ids).any()):
+        raise InvalidParameterError(
+            "the audit names accesses the log does not have: audit the same log "
+            "(explain_accesses(log, clinical)) that you pass here"
+        )
+    return values.to_numpy()[order[at]]
+
+
+def _employee_days(audit: AccessAudit, log) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per employee-day with its features, and each access's row in it."""
+    acc = audit.accesses
+    day = _aligned(audit, log, "time").astype("datetime64[D]").astype(np.int64)
+    staff = acc["staff_id"].to_numpy(np.int64)
+    first = int(day.min()) if len(day) else 0
+    span = int(day.max()) - first + 1 if len(day) else 1
+    groups, inverse = np.unique(staff * span + (day - first), return_inverse=True)
+    inverse = inverse.reshape(-1).astype(np.int64)
+    n = len(groups)
+    count = np.bincount(inverse, minlength=n)
+
+    def total(flags) -> np.ndarray:
+        return np.bincount(inverse, weights=np.asarray(flags, float), minlength=n)
+
+    action = pd.Categorical(_aligned(audit, log, "action"))
+    out = np.isin(np.asarray(action.categories, dtype=object), ["print", "export"])
+    printed = np.append(out, False)[action.codes]
+    person = acc["person_id"].to_numpy(np.int64)
+    width = int(person.max()) + 1 if len(person) else 1
+    patients = np.bincount(np.unique(inverse * width + person) // width, minlength=n)
     days = pd.DataFrame(
         {
-            "accesses": g.size(),
-            "patients": g["person_id"].nunique(),
-            "printed_or_exported": g["out"].sum(),
-            "night_share": g["night"].mean(),
-            "unexplained_share": g["unexplained"].mean(),
-            "other_workstation_share": g["other_workstation"].mean(),
+            "staff_id": groups // span,
+            "day": ((groups % span + first) * 86_400).astype("datetime64[s]"),
+            "accesses": count,
+            "patients": patients,
+            "printed_or_exported": total(printed).astype(np.int64),
+            "night_share": total(acc["after_hours"]) / count,
+            "unexplained_share": total(~acc["explained"].to_numpy(bool)) / count,
+            "other_workstation_share": total(acc["other_workstation"]) / count,
         }
     )
-    return days.reset_index()
+    return days, inverse
 
 
 def employee_day_scores(audit: AccessAudit, log, *, seed: int = 0) -> pd.DataFrame:
@@ -337,9 +412,14 @@ def employee_day_scores(audit: AccessAudit, log, *, seed: int = 0) -> pd.DataFra
     >>> bool(days["anomaly"].between(0, 1).all())
     True
     """
+    days, _ = _employee_days(audit, log)
+    return _scores(days, seed)
+
+
+def _scores(days: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """``days`` with the IsolationForest ``anomaly`` of each employee-day (0 to 1)."""
     from sklearn.ensemble import IsolationForest
 
-    days = _employee_days(audit, _as_tables(log))
     features = days[
         ["accesses", "patients", "printed_or_exported", "night_share", "unexplained_share",
          "other_workstation_share"]
@@ -401,19 +481,22 @@ def review_queue(log, clinical, *, audit: AccessAudit | None = None, seed: int =
     """
     audit = audit if audit is not None else explain_accesses(log, clinical)
     acc = audit.accesses
-    days = employee_day_scores(audit, log, seed=seed)
-    times = _as_tables(log)["accesses"].set_index("access_id")["time"].reindex(acc["access_id"])
-    key = pd.DataFrame(
-        {"staff_id": acc["staff_id"].to_numpy(), "day": times.dt.floor("D").to_numpy()}
-    )
-    anomaly = key.merge(days[["staff_id", "day", "anomaly"]], on=["staff_id", "day"], how="left")
-    score = 2.0 * (~acc["explained"]).to_numpy() + 2.0 * anomaly["anomaly"].to_numpy()
-    reasons = np.where(acc["explained"], "", "unexplained").astype(object)
-    for rule, weight in RULES.items():
+    days, day_of = _employee_days(audit, log)
+    anomaly = _scores(days, seed)["anomaly"].to_numpy()[day_of]
+    explained = acc["explained"].to_numpy(bool)
+    score = 2.0 * ~explained + 2.0 * anomaly
+    # Reasons as a bit mask per access, spelt out once per combination that occurs.
+    mask = (~explained).astype(np.int64)
+    for bit, (rule, weight) in enumerate(RULES.items(), start=1):
         hit = acc[rule].to_numpy(bool)
         score = score + weight * hit
-        reasons = np.where(hit, np.where(reasons == "", rule, reasons + ", " + rule), reasons)
-    score = np.where(acc["explained"], score / 10, score)
+        mask |= hit.astype(np.int64) << bit
+    score = np.where(explained, score / 10, score)
+    names = ["unexplained", *RULES]
+    combos, codes = np.unique(mask, return_inverse=True)
+    labels = [", ".join(n for b, n in enumerate(names) if int(c) >> b & 1) for c in combos]
+    reasons = pd.array(np.asarray(labels, dtype=object), dtype="string")
+    reasons = reasons.take(codes.reshape(-1)) if len(labels) else pd.array([], dtype="string")
     queue = pd.DataFrame(
         {
             "access_id": acc["access_id"].to_numpy(),

@@ -5,17 +5,19 @@ hospitals answer with access logs and auditing. Real logs are among the most sen
 there are, so students never see one. This module makes them for the synthetic clinical records.
 
 The generative story. Every facility the records route encounters to gets a team (doctors and
-nurses per department, pharmacists, laboratory technicians, billing, medical-records and IT
-staff) sized to its workload, with surnames from the national frequency table and homes in the
-districts it serves; a few staff are patients of their own facility. Each workstation belongs to
-one department. Care leaves accesses where it happens: the treating doctor opens and edits the
-record at a visit, reads results in the days after; on a ward the attending doctor rounds every
-morning and nurses chart each shift, night shifts included; pharmacy reads orders, the
-laboratory reads and writes results, billing closes the account, medical records codes the
-stay after discharge and sometimes prints or exports it for an insurer or a transfer; a
-consultation brings a doctor of another department, recorded in ``consultations``. A small
-share of legitimate accesses leave no trace elsewhere (a colleague covering without a recorded
-consultation), and staff sometimes log in at another department's workstation.
+nurses per department; pharmacists, laboratory technicians, billing, medical-records and IT
+staff where it has stays) sized to its share of the workload at the national staff ratios, at
+least one doctor per department with encounters, with surnames from the national frequency table
+and homes in the districts it serves; a few staff are patients of their own facility. Each
+workstation belongs to one department. Care leaves accesses where it happens: the treating
+doctor opens and edits the record at a visit, reads results in the days after; on a ward the
+attending doctor rounds every morning and nurses chart each shift, night shifts included;
+pharmacy reads orders, the laboratory reads and writes results, billing closes the account,
+medical records codes the stay after discharge and sometimes prints or exports it for an insurer
+or a transfer; a consultation brings a doctor of another department, recorded in
+``consultations``. A small share of legitimate accesses leave no trace elsewhere (a colleague
+covering without a recorded consultation), and staff sometimes log in at another department's
+workstation.
 
 Misuse is injected at the rates of :data:`MISUSE` (each configurable), with its ground truth in
 ``truth``: staff curious about patients who share their surname or live on their street, about
@@ -43,9 +45,8 @@ from healthlab.synth.access_staff import (
     ROLES,
     make_staff,
     pick_in_groups,
-    street_of,
 )
-from healthlab.synth.identities import make_identities
+from healthlab.synth.identities import surnames_and_streets
 
 __all__ = ["ACTIONS", "LAB_TESTS", "MISUSE", "make_access_log"]
 
@@ -137,15 +138,23 @@ class _Team:
     def _key(facility, dept, role) -> np.ndarray:
         return (np.asarray(facility, np.int64) << 16) | (np.asarray(dept, np.int64) << 4) | role
 
+    def span(self, facility, dept, role: str) -> tuple[np.ndarray, np.ndarray]:
+        """(first row, head count) of each (facility, department code, role) team."""
+        want = self._key(facility, dept, ROLES.index(role))
+        lo = np.searchsorted(self.keys, want, side="left")
+        return lo, np.searchsorted(self.keys, want, side="right") - lo
+
+    def pick(self, lo, count, rng) -> tuple[np.ndarray, np.ndarray]:
+        """(staff ids, found): a random member of each team of :meth:`span`; -1 where the team
+        has nobody."""
+        found = count > 0
+        pick = lo + np.floor(rng.random(len(lo)) * count).astype(np.int64)
+        return np.where(found, self.ids[np.minimum(pick, len(self.ids) - 1)], -1), found
+
     def draw(self, facility, dept, role: str, rng) -> tuple[np.ndarray, np.ndarray]:
         """(staff ids, found) for department codes ``dept``; ``found`` is False where that
         team has nobody."""
-        want = self._key(facility, dept, ROLES.index(role))
-        lo = np.searchsorted(self.keys, want, side="left")
-        hi = np.searchsorted(self.keys, want, side="right")
-        found = hi > lo
-        pick = lo + np.floor(rng.random(len(want)) * (hi - lo)).astype(np.int64)
-        return np.where(found, self.ids[np.minimum(pick, len(self.ids) - 1)], -1), found
+        return self.pick(*self.span(facility, dept, role), rng)
 
 
 def _clock(rng, n, lo_hour, hi_hour) -> np.ndarray:
@@ -198,49 +207,114 @@ def _check(clinical, population, days, misuse) -> tuple[dict, dict]:
 
 
 def _encounters(clinical, start, days) -> pd.DataFrame:
-    enc = clinical["encounters"].dropna(subset=["facility_id"])
-    enc = enc.drop_duplicates("encounter_id").sort_values("encounter_id", kind="stable")
+    columns = ["encounter_id", "person_id", "facility_id", "department", "encounter_type",
+               "admit_date", "length_of_stay"]  # fmt: skip
+    enc = clinical["encounters"][columns]
+    keep = enc["facility_id"].notna().to_numpy().copy()
+    keep &= ~enc["encounter_id"].duplicated().to_numpy()  # the first row of each encounter
     admit = enc["admit_date"].to_numpy("datetime64[s]").astype(np.int64)
-    keep = (admit >= start) & (admit < start + days * _SEC_DAY)
-    enc = enc[keep]
-    enc = enc.assign(facility_id=enc["facility_id"].astype(np.int64))
+    keep &= (admit >= start) & (admit < start + days * _SEC_DAY)
+    enc, admit = enc[keep], admit[keep]
+    facility = enc["facility_id"].to_numpy(np.int64)
     # In facility order (then encounter number), so team look-ups walk the sorted staff keys.
-    enc = enc.sort_values(["facility_id", "encounter_id"], kind="stable").reset_index(drop=True)
-    enc["department"] = enc["department"].astype("string")
-    enc["encounter_type"] = enc["encounter_type"].astype("string")
-    meds = clinical["medications"]["encounter_id"]
+    order = np.lexsort((enc["encounter_id"].to_numpy(np.int64), facility))
+    enc = enc.iloc[order].reset_index(drop=True)
+    enc["facility_id"] = facility[order]
+    for column in ("department", "encounter_type"):
+        if not isinstance(enc[column].dtype, pd.CategoricalDtype):
+            enc[column] = enc[column].astype("string").astype("category")
     obs = clinical["observations"]
-    labs = obs.loc[obs["loinc"].astype("string").isin(LAB_TESTS), "encounter_id"]
-    enc["has_meds"] = enc["encounter_id"].isin(meds)
+    labs = obs["encounter_id"][obs["loinc"].isin(LAB_TESTS).to_numpy(bool)]
+    enc["has_meds"] = enc["encounter_id"].isin(clinical["medications"]["encounter_id"])
     enc["has_labs"] = enc["encounter_id"].isin(labs)
-    enc["day"] = (enc["admit_date"].to_numpy("datetime64[s]").astype(np.int64) - start) // _SEC_DAY
+    enc["day"] = (admit[order] - start) // _SEC_DAY
     los = enc["length_of_stay"].fillna(0).to_numpy(np.int64)
     enc["los"] = np.where(enc["encounter_type"].eq("inpatient"), np.maximum(los, 0), 0)
     return enc
 
 
-def _patients(enc, population, seed) -> pd.DataFrame:
-    people = population[population["person_id"].isin(enc["person_id"])]
-    ids = make_identities(people, seed=seed)
-    people = people[["person_id", "age", "district", "province_code"]].merge(
-        ids[["person_id", "surname", "address_pinyin"]], on="person_id"
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (a sort and a diff: faster than a hash for millions)."""
+    values = np.sort(values)
+    return values[np.concatenate([[True], values[1:] != values[:-1]])] if len(values) else values
+
+
+def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Row of each ``wanted`` id in ``ids`` (unique), -1 where it is absent."""
+    top = int(max(ids.max(initial=0), wanted.max(initial=0)))
+    if top < 4 * (len(ids) + len(wanted)) + 1024:  # dense ids: a direct look-up table
+        table = np.full(top + 1, -1, np.int64)
+        table[ids] = np.arange(len(ids))
+        return table[wanted]
+    order = np.argsort(ids, kind="stable")
+    at = np.minimum(np.searchsorted(ids, wanted, sorter=order), max(len(ids) - 1, 0))
+    row = order[at] if len(ids) else np.full(len(wanted), -1)
+    return np.where(ids[row] == wanted, row, -1) if len(ids) else row
+
+
+def _as_category(values: np.ndarray) -> pd.Categorical:
+    codes, uniques = pd.factorize(values, sort=True)
+    return pd.Categorical.from_codes(codes, pd.Index(uniques, dtype="string"))
+
+
+def _codes(departments: pd.Index, values: pd.Series) -> np.ndarray:
+    """Codes of ``values`` in ``departments`` (-1 where absent), fast for a categorical."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        table = np.append(departments.get_indexer(values.cat.categories.astype(str)), -1)
+        return table[values.cat.codes.to_numpy()]
+    return departments.get_indexer(values.to_numpy(object))
+
+
+def _patients(enc, population, seed) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per (facility, patient), in that order, with the patient's identity and age;
+    and the patient index (one row per patient).
+
+    The text columns of the first are categoricals (a few thousand distinct values over
+    millions of rows).
+    """
+    pid = population["person_id"].to_numpy(np.int64)
+    treated = _positions(pid, _sorted_unique(enc["person_id"].to_numpy(np.int64)))
+    people = population.iloc[np.sort(treated[treated >= 0])]
+    ids = surnames_and_streets(people, seed=seed)
+    # (facility, person) pairs as one sorted int64 key: unique, in facility then person order.
+    pair = _sorted_unique(
+        (enc["facility_id"].to_numpy(np.int64) << 32) | enc["person_id"].to_numpy(np.int64)
     )
-    people["street"] = street_of(people.pop("address_pinyin"))
-    pairs = enc[["facility_id", "person_id"]].drop_duplicates()
-    out = pairs.merge(people, on="person_id").sort_values(["facility_id", "person_id"])
-    out["district"] = out["district"].astype("string")
-    out["surname"] = out["surname"].astype("string")
-    return out.reset_index(drop=True)
+    person = pair & 0xFFFFFFFF
+    row = _positions(people["person_id"].to_numpy(np.int64), person)
+    found = row >= 0  # encounters of people outside the population are dropped
+    pair, person, row = pair[found], person[found], row[found]
+    district = people["district"].astype("category").array
+    index = pd.DataFrame(
+        {
+            "person_id": people["person_id"].to_numpy(np.int64),
+            "surname": pd.array(ids["surname"].to_numpy(object), dtype="string"),
+            "district": pd.array(np.asarray(district, dtype=object), dtype="string"),
+            "street": pd.array(ids["street"].to_numpy(object), dtype="string"),
+        }
+    )
+    pairs = pd.DataFrame(
+        {
+            "facility_id": pair >> 32,
+            "person_id": person,
+            "age": people["age"].to_numpy()[row],
+            "district": pd.Categorical.from_codes(district.codes[row], district.categories),
+            "province_code": people["province_code"].to_numpy()[row],
+            "surname": _as_category(ids["surname"].to_numpy(object)).take(row),
+            "street": _as_category(ids["street"].to_numpy(object)).take(row),
+        }
+    )
+    return pairs, index.sort_values("person_id", kind="stable").reset_index(drop=True)
 
 
 def _care(enc, team, staff, start, rng) -> tuple[_Rows, pd.DataFrame]:
     rows = _Rows()
     f = enc["facility_id"].to_numpy()
-    d = team.departments.get_indexer(enc["department"].to_numpy(object))
+    d = _codes(team.departments, enc["department"])
     who = enc["person_id"].to_numpy()
     t_day = start + enc["day"].to_numpy() * _SEC_DAY
-    kind = enc["encounter_type"].to_numpy(object)
-    visit, emergency = kind != "inpatient", kind == "emergency"
+    visit = enc["encounter_type"].ne("inpatient").to_numpy(bool)
+    emergency = enc["encounter_type"].eq("emergency").to_numpy(bool)
     n = len(enc)
     hour = np.where(emergency, _emergency_hours(rng, n), _clinic_hours(rng, n))
     t0 = t_day + hour
@@ -280,8 +354,10 @@ def _care(enc, team, staff, start, rng) -> tuple[_Rows, pd.DataFrame]:
     rows.add(doctor[idx], who[idx], base + _clock(rng, m, 8, 11), 0)
     edit = rng.random(m) < 0.5
     rows.add(doctor[idx][edit], who[idx][edit], (base + _clock(rng, m, 11, 17))[edit], 1)
+    first, count = team.span(f[ward], d[ward], "nurse")
+    first, count = np.repeat(first, nights), np.repeat(count, nights)
     for lo, hi, p in ((8, 16, 1.0), (16, 24, 1.0), (24, 32, CARE["night_chart"])):
-        nurse, found = team.draw(f[idx], d[idx], "nurse", rng)
+        nurse, found = team.pick(first, count, rng)
         sel = found & (rng.random(m) < p)
         t = base + _clock(rng, m, lo, hi)
         rows.add(nurse[sel], who[idx][sel], t[sel], 1 if lo == 16 else 0)
@@ -358,12 +434,29 @@ def _workstations(staff, rng) -> tuple[pd.DataFrame, np.ndarray]:
     ws = teams.loc[teams.index.repeat(count), ["facility_id", "department"]].reset_index(drop=True)
     ws.insert(0, "workstation_id", np.arange(1, len(ws) + 1, dtype=np.int64))
     # Rows of one (facility, department) are adjacent and in key order, in both tables.
-    codes = pd.Index(sorted(set(ws["department"])))
+    codes = pd.Index(sorted(set(ws["department"].unique())))
     key = (ws["facility_id"].to_numpy(np.int64) << 8) | codes.get_indexer(ws["department"])
     own = (staff["facility_id"].to_numpy(np.int64) << 8) | codes.get_indexer(staff["department"])
     order = np.argsort(key, kind="stable")
     home = ws["workstation_id"].to_numpy()[order][pick_in_groups(key[order], own, rng)]
     return ws, home
+
+
+def _prominent(patients, staff, rng) -> np.ndarray:
+    """Prominent patients, 2 per 10,000 (at least 2): public figures are treated where the
+    teams are large, so a patient is drawn in proportion to the staff of their facility."""
+    people = patients["person_id"].to_numpy()
+    n_people = len(np.unique(people))
+    want = min(max(2, round(PROMINENT_SHARE * n_people)), n_people)
+    if want == 0:
+        return np.zeros(0, np.int64)
+    heads = staff.groupby("facility_id").size()
+    weight = heads.reindex(patients["facility_id"].to_numpy(), fill_value=0).to_numpy(float)
+    weight = weight + 1e-9  # patients of facilities without staff of their own stay possible
+    draws = min(len(people), 4 * want)
+    order = rng.choice(len(people), draws, replace=False, p=weight / weight.sum())
+    chosen = pd.unique(people[order])[:want]
+    return np.sort(chosen).astype(np.int64)
 
 
 def make_access_log(
@@ -436,11 +529,11 @@ def make_access_log(
     year = pd.Timestamp(clinical["encounters"]["admit_date"].median()).year
     start = int(pd.Timestamp(year=year, month=1, day=1).as_unit("s").value // 10**9)
     enc = _encounters(clinical, start, days)
-    patients = _patients(enc, population, seed)
+    patients, index = _patients(enc, population, seed)
     step()
     rng = block_rng(seed, "access_log/staff", 0)
     if staff is None:
-        staff = make_staff(enc, patients, scale=365 / days, rng=rng)
+        staff = make_staff(enc, patients, people=len(population), rng=rng)
         leaving = rng.random(len(staff)) < LEAVER_SHARE * days / 365
         leave_day = rng.integers(14, max(days, 15), len(staff))
         leave = pd.Series(pd.NaT, index=staff.index, dtype="datetime64[ms]")
@@ -450,7 +543,7 @@ def make_access_log(
     workstations, home = _workstations(staff, rng)
     staff["workstation_id"] = home
     departments = pd.Index(
-        sorted(set(staff["department"].unique()) | set(enc["department"].unique()))
+        sorted(set(staff["department"].unique()) | set(enc["department"].dropna().unique()))
     )
     team = _Team(staff, departments)
     step()
@@ -458,9 +551,7 @@ def make_access_log(
     rows, consultations = _care(enc, team, staff, start, block_rng(seed, "access_log/care", 0))
     step()
     rng = block_rng(seed, "access_log/misuse", 0)
-    vip_pool = patients["person_id"].unique()
-    n_vip = max(2, round(PROMINENT_SHARE * len(vip_pool))) if len(vip_pool) else 0
-    vip = np.sort(rng.choice(vip_pool, min(n_vip, len(vip_pool)), replace=False))
+    vip = _prominent(patients, staff, rng)
     realised, incident = {}, 0
     for kind, columns in (("surname", ["surname"]), ("neighbour", ["district", "street"])):
         realised[kind], incident = _mis.curiosity(
@@ -532,9 +623,7 @@ def make_access_log(
         "workstations": workstations,
         "accesses": accesses,
         "consultations": consultations,
-        "patients": patients.drop_duplicates("person_id")[
-            ["person_id", "surname", "district", "street"]
-        ].reset_index(drop=True),
+        "patients": index,
         "prominent": pd.DataFrame({"person_id": vip.astype(np.int64)}),
         "truth": truth.reset_index(drop=True),
         "rates": pd.DataFrame(

@@ -25,20 +25,50 @@ def _limit_per(frame: pd.DataFrame, by: str, k: np.ndarray, rng) -> pd.DataFrame
     return frame[rank < k[frame[by].to_numpy()]]
 
 
+def _coded(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes (-1 for missing) and the distinct values of a column, fast for a categorical."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(np.int64), pd.Index(values.cat.categories)
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
+def _keys(staff, patients, columns) -> tuple[np.ndarray, np.ndarray]:
+    """One int64 key per staff row and per patient row: the facility and ``columns`` values."""
+    key_s = staff["facility_id"].to_numpy(np.int64)
+    key_p = patients["facility_id"].to_numpy(np.int64)
+    for column in columns:
+        codes_s, values_s = _coded(staff[column])
+        codes_p, values_p = _coded(patients[column])
+        universe = pd.Index(values_s.astype(object).append(values_p.astype(object)).unique())
+        width = max(1, int(len(universe) + 1).bit_length())
+        # Shared codes, 0 for missing.
+        map_s = np.append(universe.get_indexer(values_s.astype(object)) + 1, 0)
+        map_p = np.append(universe.get_indexer(values_p.astype(object)) + 1, 0)
+        key_s = (key_s << width) | map_s[codes_s]
+        key_p = (key_p << width) | map_p[codes_p]
+    return key_s, key_p
+
+
 def curiosity(rows, staff, patients, rate, columns, kind, start, days, rng, next_incident):
     """Employees who look up 1-3 patients of their facility who match them on ``columns``."""
-    chosen = staff[rng.random(len(staff)) < rate]
-    pairs = chosen[["staff_id", "facility_id", "person_id", *columns]].merge(
-        patients[["facility_id", "person_id", *columns]],
-        on=["facility_id", *columns],
-        suffixes=("_self", ""),
-    )
-    pairs = pairs[pairs["person_id"].astype("Int64").ne(pairs["person_id_self"]).fillna(True)]
-    eligible = staff[["facility_id", *columns]].merge(
-        patients[["facility_id", *columns]].drop_duplicates(), on=["facility_id", *columns]
-    )
+    key_s, key_p = _keys(staff, patients, columns)
+    chosen = np.flatnonzero(rng.random(len(staff)) < rate)
+    order = np.argsort(key_p, kind="stable")
+    sorted_keys = key_p[order]
+    lo = np.searchsorted(sorted_keys, key_s[chosen], "left")
+    count = np.searchsorted(sorted_keys, key_s[chosen], "right") - lo
+    row = np.repeat(chosen, count)
+    rank = np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
+    person = patients["person_id"].to_numpy(np.int64)[order[np.repeat(lo, count) + rank]]
+    own = staff["person_id"].to_numpy(np.int64, na_value=-1)[row]
+    pairs = pd.DataFrame({"staff_id": staff["staff_id"].to_numpy()[row], "person_id": person})
+    pairs = pairs[person != own]
+    # Staff whose facility has a patient who matches them (their own record included).
+    at = np.minimum(np.searchsorted(sorted_keys, key_s), max(len(sorted_keys) - 1, 0))
+    eligible = int((sorted_keys[at] == key_s).sum()) if len(sorted_keys) else 0
     k = np.zeros(int(staff["staff_id"].max()) + 1 if len(staff) else 1, np.int64)
-    k[chosen["staff_id"].to_numpy()] = rng.integers(1, 4, len(chosen))
+    k[staff["staff_id"].to_numpy()[chosen]] = rng.integers(1, 4, len(chosen))
     pairs = _limit_per(pairs, "staff_id", k, rng)
     incident = next_incident + pd.factorize(pairs["staff_id"])[0]
     rows.add(
@@ -50,7 +80,7 @@ def curiosity(rows, staff, patients, rate, columns, kind, start, days, rng, next
         incident,
     )
     committed = pairs["staff_id"].nunique()
-    return {"eligible": len(eligible), "committed": committed}, next_incident + committed
+    return {"eligible": eligible, "committed": committed}, next_incident + committed
 
 
 def coworkers(rows, staff, rate, start, days, rng, next_incident):
@@ -145,4 +175,7 @@ def credentials(rows, staff, patients, workstations, rate, start, days, rng, nex
     staff_ids = chosen["staff_id"].to_numpy()[row]
     rows.add(staff_ids, who, t, action, "credential", next_incident + row, station)
     committed = len(np.unique(row))
-    return {"eligible": len(staff), "committed": committed}, next_incident + len(chosen)
+    # Eligible: staff of a facility with a workstation of another department.
+    depts = workstations.groupby("facility_id")["department"].nunique()
+    eligible = int(depts.reindex(staff["facility_id"].to_numpy(), fill_value=0).gt(1).sum())
+    return {"eligible": eligible, "committed": committed}, next_incident + len(chosen)

@@ -1,8 +1,10 @@
 """The staff of the facilities in an access log, their workstations and the prominent patients.
 
-Staff are sized to the workload the clinical records give each facility (so a facility the
-synthetic sample barely uses has a skeleton team), drawn with surnames from the national
-frequency table and a home street in a district the facility serves. A small share of staff are
+Each role's head count is the national ratio for the population the records belong to, shared
+among facility-departments in proportion to the workload the records give them; every department
+with encounters keeps a doctor (so a facility the synthetic sample barely uses has a skeleton
+team). Staff are drawn with surnames from the national frequency table and a home street in a
+district the facility serves. A small share of staff are
 themselves patients of their facility: they are people of the population, with its identity.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from healthlab.synth._reference import national
 from healthlab.synth.identities import draw_streets, surname_table
 
 #: Roles and the department a facility-wide role sits in.
@@ -23,18 +26,23 @@ ROLE_DEPARTMENT = {
     "it": "information",
 }
 
-#: Yearly workload one employee carries, by role. Assumptions, of the order of the NHC 2020
-#: figures (7.74 billion visits and about 2.2 billion bed-days for 4.08 million doctors and
-#: 4.71 million nurses); the synthetic sample is small, so most facilities get a skeleton team.
-WORKLOAD = {
-    "doctor_visits": 2_000,
-    "doctor_bed_days": 1_000,
-    "nurse_bed_days": 500,
-    "nurse_emergency": 3_000,
-    "pharmacist_encounters": 8_000,
-    "technician_encounters": 8_000,
-    "billing_encounters": 8_000,
+#: Staff per 1,000 people of the roles besides doctors and nurses (whose ratios are the NHC's
+#: 2020 figures the facilities are calibrated to: 2.90 and 3.34). Assumptions of the order of
+#: the NHC's 2020 staff counts (about 0.35 pharmacists, and 0.4 technicians of laboratory and
+#: imaging, per 1,000) and of hospital administration.
+STAFF_PER_1000 = {
+    "pharmacist": 0.35,
+    "technician": 0.2,  # the laboratory's share of the technicians
+    "billing": 0.2,
+    "records": 0.1,
+    "it": 0.05,
 }
+
+#: How much of a doctor's time a bed-day takes, in visits, and of a nurse's an emergency visit
+#: takes, in bed-days (assumptions: about 2,000 visits or 1,000 bed-days a doctor-year, 500
+#: bed-days or 3,000 emergency visits a nurse-year).
+BED_DAY_VISITS = 2.0
+EMERGENCY_BED_DAYS = 1 / 6
 
 #: Share of staff who are also patients of their own facility (assumption).
 STAFF_PATIENT_SHARE = 0.03
@@ -44,29 +52,55 @@ LEAVER_SHARE = 0.06
 PROMINENT_SHARE = 2e-4
 
 
-def _team_sizes(enc: pd.DataFrame, scale: float) -> pd.DataFrame:
-    """Head counts by facility, department and role from the encounters' workload."""
+def staff_per_1000(role: str) -> float:
+    """Staff of a role per 1,000 people: doctors and nurses from the 2020 reference figures
+    (2.90 and 3.34, the ratios the facilities are calibrated to), the rest from
+    :data:`STAFF_PER_1000`."""
+    if role in ("doctor", "nurse"):
+        return national(2020)[f"{role}s_per_1000"]
+    return STAFF_PER_1000[role]
+
+
+def _allocate(weight: np.ndarray, total: float, floor: np.ndarray) -> np.ndarray:
+    """Head counts in proportion to ``weight`` summing to about ``total``, at least ``floor``."""
+    weight = np.asarray(weight, float)
+    mass = weight.sum()
+    share = weight / mass if mass > 0 else np.zeros_like(weight)
+    return np.maximum(np.rint(total * share), floor).astype(np.int64)
+
+
+def _team_sizes(enc: pd.DataFrame, people: int) -> pd.DataFrame:
+    """Head counts by facility, department and role, in proportion to the workload.
+
+    The national ratios of :func:`staff_per_1000` give each role's total for ``people``
+    people; a facility-department gets the share of it that its workload (visits and bed-days
+    for doctors; bed-days and emergency visits for nurses) is of the whole. Every department
+    with encounters keeps a doctor, every one with stays or emergencies a nurse. Pharmacy,
+    laboratory, billing, medical records and IT teams sit in facilities with stays (hospitals
+    in the sample); elsewhere the doctor dispenses and takes payment.
+    """
     visits = enc["encounter_type"].ne("inpatient")
     emergency = enc["encounter_type"].eq("emergency")
     work = enc.assign(
         visits=visits,
         emergency=emergency,
         inpatient=~visits,
-        bed_days=np.where(visits, 0, enc["length_of_stay"]),
+        bed_days=np.where(visits, 0, enc["los"]),
     )
     dept = work.groupby(["facility_id", "department"], observed=True).agg(
         visits=("visits", "sum"), emergency=("emergency", "sum"), bed_days=("bed_days", "sum")
     )
-    w = WORKLOAD
-    doctors = np.ceil(
-        scale * (dept["visits"] / w["doctor_visits"] + dept["bed_days"] / w["doctor_bed_days"])
-    )
-    nurses = np.ceil(
-        scale * (dept["bed_days"] / w["nurse_bed_days"] + dept["emergency"] / w["nurse_emergency"])
-    )
+    total = {role: staff_per_1000(role) * people / 1000 for role in ROLES}
+    doctor_work = dept["visits"] + BED_DAY_VISITS * dept["bed_days"]
+    nurse_work = (dept["bed_days"] + EMERGENCY_BED_DAYS * dept["emergency"]).to_numpy(float)
     parts = [
-        doctors.clip(lower=1).rename("n").reset_index().assign(role="doctor"),
-        nurses.rename("n").reset_index().assign(role="nurse"),
+        dept.index.to_frame(index=False).assign(
+            n=_allocate(doctor_work, total["doctor"], 1), role="doctor"
+        ),
+        dept.index.to_frame(index=False).assign(
+            n=_allocate(nurse_work, total["nurse"], (nurse_work > 0).astype(np.int64)),
+            role="nurse",
+        ),
     ]
     fac = work.groupby("facility_id").agg(
         encounters=("encounter_id", "size"),
@@ -74,24 +108,22 @@ def _team_sizes(enc: pd.DataFrame, scale: float) -> pd.DataFrame:
         labs=("has_labs", "sum"),
         inpatient=("inpatient", "sum"),
     )
-    per_facility = {
-        "pharmacist": np.where(
-            fac["meds"] > 0, 1 + scale * fac["meds"] // w["pharmacist_encounters"], 0
-        ),
-        "technician": np.where(
-            fac["labs"] > 0, 1 + scale * fac["labs"] // w["technician_encounters"], 0
-        ),
-        "billing": 1 + scale * fac["encounters"] // w["billing_encounters"],
-        "records": (fac["inpatient"] > 0).astype(int),
-        "it": (fac["inpatient"] > 0).astype(int),
+    hospital = fac["inpatient"].to_numpy() > 0
+    workload = {
+        "pharmacist": fac["meds"],
+        "technician": fac["labs"],
+        "billing": fac["encounters"],
+        "records": fac["inpatient"],
+        "it": fac["encounters"],
     }
-    for role, n in per_facility.items():
+    for role, load in workload.items():
+        load = np.where(hospital, load.to_numpy(float), 0.0)
         parts.append(
             pd.DataFrame(
                 {
                     "facility_id": fac.index,
                     "department": ROLE_DEPARTMENT[role],
-                    "n": n,
+                    "n": _allocate(load, total[role], (load > 0).astype(np.int64)),
                     "role": role,
                 }
             )
@@ -101,16 +133,24 @@ def _team_sizes(enc: pd.DataFrame, scale: float) -> pd.DataFrame:
     return sizes[sizes["n"] > 0].reset_index(drop=True)
 
 
-def make_staff(enc: pd.DataFrame, patients: pd.DataFrame, *, scale: float, rng) -> pd.DataFrame:
+def make_staff(enc: pd.DataFrame, patients: pd.DataFrame, *, people: int, rng) -> pd.DataFrame:
     """The staff table: one row per employee, with identity, home and (maybe) a person_id.
 
     ``enc`` holds the encounters of the log (with ``has_meds``/``has_labs`` flags);
     ``patients`` one row per (facility, person) who is a patient there, with identity columns
-    (``surname``, ``district``, ``street``, ``province_code``, ``age``).
+    (``surname``, ``district``, ``street``, ``province_code``, ``age``); ``people`` is the
+    size of the population the records belong to.
     """
-    sizes = _team_sizes(enc, scale)
+    sizes = _team_sizes(enc, people)
+    # In (facility, department, role) order; sorted codes of the names sort as the names do.
+    order = np.lexsort(
+        [
+            pd.factorize(sizes[column], sort=True)[0]
+            for column in ("role", "department", "facility_id")
+        ]
+    )
+    sizes = sizes.iloc[order]
     staff = sizes.loc[sizes.index.repeat(sizes["n"].astype(int))].drop(columns="n")
-    staff = staff.sort_values(["facility_id", "department", "role"], kind="stable")
     staff = staff.reset_index(drop=True)
     n = len(staff)
     staff.insert(0, "staff_id", np.arange(1, n + 1, dtype=np.int64))
@@ -122,7 +162,7 @@ def make_staff(enc: pd.DataFrame, patients: pd.DataFrame, *, scale: float, rng) 
     # Home: the district and street of a random patient of the facility's (so districts are
     # weighted by how many patients they send), then a street of their own in that district.
     pick = pick_in_groups(patients["facility_id"].to_numpy(), staff["facility_id"].to_numpy(), rng)
-    staff["district"] = patients["district"].to_numpy(object)[pick]
+    staff["district"] = np.asarray(patients["district"].array.take(pick), dtype=object)
     staff["street"] = draw_streets(n, rng)
     staff["person_id"] = pd.array([pd.NA] * n, dtype="Int64")
 
@@ -156,8 +196,3 @@ def pick_in_groups(sorted_keys: np.ndarray, wanted: np.ndarray, rng) -> np.ndarr
     lo = np.searchsorted(sorted_keys, wanted, side="left")
     hi = np.searchsorted(sorted_keys, wanted, side="right")
     return lo + np.floor(rng.random(len(wanted)) * (hi - lo)).astype(np.int64)
-
-
-def street_of(address_pinyin: pd.Series) -> pd.Series:
-    """The street of a pinyin address (``"Room 1, Building 2, No. 3 Renmin Road, ..."``)."""
-    return address_pinyin.astype("string").str.extract(r", No\. \d+ ([^,]+),", expand=False)
