@@ -140,3 +140,37 @@ def test_records_without_facilities_are_refused(world):
         synth.make_access_log(bare, population=population)
     with pytest.raises(InvalidParameterError, match="clinical must be"):
         synth.make_access_log(clinical["encounters"], population=population)
+
+
+def test_progress_is_reported_step_by_step(world):
+    population, clinical = world
+    calls = []
+    synth.make_access_log(
+        clinical, population=population, days=30, seed=2, progress=lambda d, t: calls.append((d, t))
+    )
+    done = [d for d, _ in calls]
+    assert done == list(range(1, len(calls) + 1)) and len(calls) >= 10
+    assert {t for _, t in calls} == {len(calls)}
+
+
+def test_staff_follow_the_national_ratios_with_every_department_staffed(world, log):
+    population, clinical = world
+    from healthlab.synth.access_staff import staff_per_1000
+
+    enc = clinical["encounters"].dropna(subset=["facility_id"])
+    period = pd.Timestamp("2020-01-01") + pd.Timedelta(days=365)  # the log's 365 days
+    enc = enc[(enc["admit_date"] >= "2020-01-01") & (enc["admit_date"] < period)]
+    staffed = log["staff"].query("role == 'doctor'")[["facility_id", "department"]]
+    wanted = enc[["facility_id", "department"]].astype({"facility_id": "int64"})
+    wanted = wanted.astype({"department": "string"}).drop_duplicates()
+    missing = wanted.merge(staffed.drop_duplicates(), how="left", indicator=True)
+    assert (missing["_merge"] == "both").all()  # a doctor in every department with encounters
+    # Above the floor of one per department, heads follow the ratio for the population.
+    doctors = log["staff"]["role"].eq("doctor").sum()
+    ratio_heads = staff_per_1000("doctor") * len(population) / 1000
+    assert doctors <= len(wanted) + ratio_heads + 1
+    assert staff_per_1000("doctor") == 2.9 and staff_per_1000("nurse") == 3.34
+    # Pharmacy, laboratory, billing, records and IT teams only where there are stays.
+    stays = enc.loc[enc["encounter_type"] == "inpatient", "facility_id"].astype("int64")
+    support = log["staff"][~log["staff"]["role"].isin(["doctor", "nurse"])]
+    assert len(support) > 0 and support["facility_id"].isin(stays).all()

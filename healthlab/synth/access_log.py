@@ -88,10 +88,16 @@ _SEC_DAY = 86_400
 
 
 class _Rows:
-    """Accesses collected as column arrays, concatenated at the end."""
+    """Accesses collected as column arrays, concatenated at the end.
+
+    Care leaves most rows; the misuse columns (kind, incident, workstation) are kept only for
+    the few rows that have them.
+    """
 
     def __init__(self):
         self.parts: list[dict] = []
+        self.misuse: list[dict] = []
+        self.n = 0
 
     def add(self, staff, person, time, action, kind="legit", incident=None, workstation=None):
         n = len(staff)
@@ -103,21 +109,34 @@ class _Rows:
                 "person_id": np.asarray(person, np.int64),
                 "time": np.asarray(time, np.int64),
                 "action": np.broadcast_to(np.asarray(action, np.int8), (n,)).copy(),
-                "kind": np.full(n, KINDS.index(kind), np.int8),
-                "incident": np.full(n, -1, np.int64)
-                if incident is None
-                else np.asarray(incident, np.int64),
-                "workstation_id": np.full(n, -1, np.int64)
-                if workstation is None
-                else np.asarray(workstation, np.int64),
             }
         )
+        if kind != "legit" or workstation is not None:
+            self.misuse.append(
+                {
+                    "row": self.n + np.arange(n, dtype=np.int64),
+                    "kind": np.full(n, KINDS.index(kind), np.int8),
+                    "incident": np.full(n, -1, np.int64)
+                    if incident is None
+                    else np.asarray(incident, np.int64),
+                    "workstation_id": np.full(n, -1, np.int64)
+                    if workstation is None
+                    else np.asarray(workstation, np.int64),
+                }
+            )
+        self.n += n
 
-    def columns(self) -> dict[str, np.ndarray]:
-        keys = ("staff_id", "person_id", "time", "action", "kind", "incident", "workstation_id")
+    def columns(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """(every row's staff, person, time and action; the misuse rows' row, kind, incident
+        and workstation)."""
+        dense = ("staff_id", "person_id", "time", "action")
+        sparse = ("row", "kind", "incident", "workstation_id")
         if not self.parts:
-            return {k: np.zeros(0, np.int64) for k in keys}
-        return {k: np.concatenate([p[k] for p in self.parts]) for k in keys}
+            return {k: np.zeros(0, np.int64) for k in dense}, {}
+        cols = {k: np.concatenate([p[k] for p in self.parts]) for k in dense}
+        if not self.misuse:
+            return cols, {k: np.zeros(0, np.int64) for k in sparse}
+        return cols, {k: np.concatenate([p[k] for p in self.misuse]) for k in sparse}
 
 
 class _Team:
@@ -453,9 +472,13 @@ def _prominent(patients, staff, rng) -> np.ndarray:
     heads = staff.groupby("facility_id").size()
     weight = heads.reindex(patients["facility_id"].to_numpy(), fill_value=0).to_numpy(float)
     weight = weight + 1e-9  # patients of facilities without staff of their own stay possible
+    # Weighted draws without replacement (Efraimidis and Spirakis): the smallest keys
+    # exponential / weight; a patient of several facilities counts once.
+    key = rng.exponential(size=len(people)) / weight
     draws = min(len(people), 4 * want)
-    order = rng.choice(len(people), draws, replace=False, p=weight / weight.sum())
-    chosen = pd.unique(people[order])[:want]
+    first = np.argpartition(key, draws - 1)[:draws]
+    first = first[np.argsort(key[first], kind="stable")]
+    chosen = pd.unique(people[first])[:want]
     return np.sort(chosen).astype(np.int64)
 
 
@@ -516,7 +539,7 @@ def make_access_log(
     """
     seed = check_seed(seed)
     clinical, rates = _check(clinical, population, days, misuse)
-    steps, done = 5, 0
+    steps, done = 13, 0
 
     def step():
         nonlocal done
@@ -529,6 +552,7 @@ def make_access_log(
     year = pd.Timestamp(clinical["encounters"]["admit_date"].median()).year
     start = int(pd.Timestamp(year=year, month=1, day=1).as_unit("s").value // 10**9)
     enc = _encounters(clinical, start, days)
+    step()
     patients, index = _patients(enc, population, seed)
     step()
     rng = block_rng(seed, "access_log/staff", 0)
@@ -539,6 +563,7 @@ def make_access_log(
         leave = pd.Series(pd.NaT, index=staff.index, dtype="datetime64[ms]")
         leave[leaving] = pd.to_datetime(start + leave_day[leaving] * _SEC_DAY, unit="s")
         staff["leave_date"] = leave
+    step()
     staff = staff.sort_values("staff_id").reset_index(drop=True)
     workstations, home = _workstations(staff, rng)
     staff["workstation_id"] = home
@@ -557,21 +582,25 @@ def make_access_log(
         realised[kind], incident = _mis.curiosity(
             rows, staff, patients, rates[kind], columns, kind, start, days, rng, incident
         )
+        step()
     realised["coworker"], incident = _mis.coworkers(
         rows, staff, rates["coworker"], start, days, rng, incident
     )
+    step()
     realised["prominent"], incident = _mis.prominent(
         rows, staff, patients, vip, rates["prominent"], start, days, rng, incident
     )
+    step()
     realised["leaver"], incident = _mis.leavers(
         rows, staff, patients, rates["leaver"], start, rng, incident
     )
+    step()
     realised["credential"], incident = _mis.credentials(
         rows, staff, patients, workstations, rates["credential"], start, days, rng, incident
     )
     step()
 
-    cols = rows.columns()
+    cols, misuse_rows = rows.columns()
     end = start + days * _SEC_DAY
     kept = np.flatnonzero((cols["time"] >= start) & (cols["time"] < end))
     # In time order, then by employee (then as drawn): one int64 key where the period's
@@ -581,29 +610,44 @@ def make_access_log(
         order = kept[np.argsort((t << 30) | sid, kind="stable")]
     else:
         order = kept[np.lexsort((sid, t))]
+    del t, sid, kept
     log = {k: v[order] for k, v in cols.items()}
+    del cols
+    step()
     log["access_id"] = np.arange(1, len(order) + 1, dtype=np.int64)
+    # Where each misuse row went (rows outside the period are dropped).
+    at = np.full(rows.n, -1, np.int64)
+    at[order] = np.arange(len(order))
+    where = at[misuse_rows["row"]] if len(misuse_rows) else np.zeros(0, np.int64)
+    del at
+    keep = where >= 0
+    where = where[keep]
+    misuse_rows = {k: v[keep] for k, v in misuse_rows.items()}
     # Workstations: the employee's own, sometimes another of the facility (roaming).
     # A staff table of one's own may number its staff any way; look rows up by position.
     ids = staff["staff_id"].to_numpy()
     row = log["staff_id"] - 1
     if not (len(ids) and ids[0] == 1 and (np.diff(ids) == 1).all()):
         row = np.searchsorted(ids, log["staff_id"])
-    own = staff["workstation_id"].to_numpy()[row]
+    station = staff["workstation_id"].to_numpy()[row]
     facility = staff["facility_id"].to_numpy()[row]
+    del row
     rng = block_rng(seed, "access_log/workstations", 0)
     ws_fac = workstations["facility_id"].to_numpy()
     roam = np.flatnonzero(rng.random(len(order)) < CARE["roaming"])
-    station = own.copy()
     pick = pick_in_groups(ws_fac, facility[roam], rng)
     station[roam] = workstations["workstation_id"].to_numpy()[pick]
-    station = np.where(log["workstation_id"] > 0, log["workstation_id"], station)
-    bad = log["kind"] > 0
+    given = misuse_rows["workstation_id"] > 0 if len(where) else np.zeros(0, bool)
+    station[where[given]] = misuse_rows["workstation_id"][given]
+    bad = misuse_rows["kind"] > 0 if len(where) else np.zeros(0, bool)
+    first = np.argsort(where[bad], kind="stable")
     truth = pd.DataFrame(
         {
-            "access_id": log["access_id"][bad],
-            "kind": pd.array(np.asarray(KINDS, object)[log["kind"][bad]], dtype="string"),
-            "incident": log["incident"][bad],
+            "access_id": log["access_id"][where[bad][first]],
+            "kind": pd.array(
+                np.asarray(KINDS, object)[misuse_rows["kind"][bad][first]], dtype="string"
+            ),
+            "incident": misuse_rows["incident"][bad][first],
         }
     )
     accesses = pd.DataFrame(
