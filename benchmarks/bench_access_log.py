@@ -1,35 +1,55 @@
 """Access logs at medium: generation time, and how well auditing finds the misuse.
 
-Prints the time to generate a year of accesses for the medium clinical records, the explained
-share of legitimate and of misuse accesses, each rule's hit rate and explained share, and the
-share of misuse in the top of the review queue. Run with ``python benchmarks/bench_access_log.py
-[size]`` (default medium); peak memory with ``/usr/bin/time -v``.
+Prints the time to generate a year of accesses for the medium clinical records (with a
+progress bar), the staff it made, the explained share of legitimate and of misuse accesses,
+each rule's hit rate and explained share, and the share of misuse in the top of the review
+queue. Run with ``python benchmarks/bench_access_log.py [size] [--runs N] [--generate-only]``
+(default medium, one run); peak memory with ``/usr/bin/time -v``.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 
 import pandas as pd
+from tqdm import tqdm
 
 from healthlab import datasets, privacy, synth
 
 
-def main(size: str = "medium", seed: int = 0) -> None:
+def generate(clinical, population, seed: int):
+    """One generation with a progress bar; (log, seconds)."""
+    bar = tqdm(desc="access log", unit="step")
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    t0 = time.perf_counter()
+    log = synth.make_access_log(clinical, population=population, progress=progress, seed=seed)
+    seconds = time.perf_counter() - t0
+    bar.close()
+    return log, seconds
+
+
+def main(size: str = "medium", runs: int = 1, generate_only: bool = False, seed: int = 0):
     population = datasets.load("population", size=size, seed=seed).frame
     loaded = datasets.load("clinical", size=size, seed=seed)
     clinical = {t: loaded[t] for t in loaded.table_names}
-    times = []
-    for _ in range(3 if size != "medium" else 1):
-        t0 = time.perf_counter()
-        log = synth.make_access_log(clinical, population=population, seed=seed)
-        times.append(time.perf_counter() - t0)
+    times, log = [], None
+    for _ in range(runs):
+        log = None  # one log in memory at a time
+        log, seconds = generate(clinical, population, seed)
+        times.append(seconds)
     n = len(log["accesses"])
     print(f"size {size}: {len(population):,} people, {len(clinical['encounters']):,} encounters")
     print(f"generate: {sorted(times)[len(times) // 2]:.1f} s (runs {[round(t, 1) for t in times]})")
     print(f"  {n:,} accesses, {len(log['staff']):,} staff, {len(log['truth']):,} misuse accesses")
+    print("  staff by role:", log["staff"]["role"].value_counts().sort_index().to_dict())
     print(log["rates"].to_string(index=False))
+    if generate_only:
+        return
     t0 = time.perf_counter()
     audit = privacy.explain_accesses(log, clinical)
     print(f"explain: {time.perf_counter() - t0:.1f} s")
@@ -45,4 +65,9 @@ def main(size: str = "medium", seed: int = 0) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("size", nargs="?", default="medium")
+    parser.add_argument("--runs", type=int, default=1, help="generations to time (median)")
+    parser.add_argument("--generate-only", action="store_true", help="skip the auditing")
+    args = parser.parse_args()
+    main(args.size, args.runs, args.generate_only)

@@ -465,7 +465,7 @@ def _prominent(patients, staff, rng) -> np.ndarray:
     """Prominent patients, 2 per 10,000 (at least 2): public figures are treated where the
     teams are large, so a patient is drawn in proportion to the staff of their facility."""
     people = patients["person_id"].to_numpy()
-    n_people = len(np.unique(people))
+    n_people = len(_sorted_unique(people))
     want = min(max(2, round(PROMINENT_SHARE * n_people)), n_people)
     if want == 0:
         return np.zeros(0, np.int64)
