@@ -27,8 +27,10 @@ electronic health record systems. AMIA Annu Symp Proc 2017:866-875.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -255,7 +257,10 @@ def explain_accesses(
                 f"{name} must be a whole number of days >= 0, got {value!r}"
             )
     tables = _tables(log, clinical)
-    with duckdb.connect() as con:
+    with tempfile.TemporaryDirectory(prefix="healthlab-audit-") as spill, duckdb.connect() as con:
+        # Bounded working memory: beyond it DuckDB spills its joins and sorts to disk.
+        con.execute(f"SET memory_limit = '{_MEMORY_LIMIT}'")
+        con.execute(f"SET temp_directory = '{Path(spill).as_posix()}'")
         for name, frame in tables.items():
             con.register(name, frame)
         result = con.sql(_EXPLAIN, params=[before_days, after_days, duty_days, duty_days])
@@ -274,6 +279,9 @@ def explain_accesses(
     )
     return AccessAudit(out)
 
+
+#: DuckDB's working memory for the audit (it spills to a temporary folder beyond it).
+_MEMORY_LIMIT = "4GB"
 
 #: Rows fetched from DuckDB at a time: the audit of a year at a large system never sits in
 #: memory twice (as DuckDB's result and as Python objects).
