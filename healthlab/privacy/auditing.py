@@ -391,7 +391,9 @@ def _employee_days(audit: AccessAudit, log) -> tuple[pd.DataFrame, np.ndarray]:
     printed = np.append(out, False)[action.codes]
     person = acc["person_id"].to_numpy(np.int64)
     width = int(person.max()) + 1 if len(person) else 1
-    patients = np.bincount(np.unique(inverse * width + person) // width, minlength=n)
+    pairs = np.sort(inverse * width + person)  # a sort and a diff: faster than a hash set
+    new = np.concatenate([[True], pairs[1:] != pairs[:-1]]) if len(pairs) else pairs > 0
+    patients = np.bincount(pairs[new] // width, minlength=n)
     days = pd.DataFrame(
         {
             "staff_id": groups // span,
