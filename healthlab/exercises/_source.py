@@ -95,6 +95,7 @@ def parameters(nb: Any) -> dict[str, Any]:
 
     Examples
     --------
+    >>> import nbformat
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
     ...     'seed = 0  # the seed\\nsize = "small"  # how big', metadata={"tags": ["parameters"]})])
     >>> parameters(nb)
@@ -151,6 +152,7 @@ def declaration(nb: Any) -> Declaration:
 
     Examples
     --------
+    >>> import nbformat
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
     ...     'ex = exercises.start("00-x", {"q1": exercises.Number(points=2, low=0)})')])
     >>> declaration(nb).questions
@@ -250,6 +252,7 @@ def student_version(nb: Any) -> nbformat.NotebookNode:
 
     Examples
     --------
+    >>> import nbformat
     >>> cell = nbformat.v4.new_code_cell(
     ...     "# BEGIN SOLUTION\\ne0 = table.ex[0]\\n# END SOLUTION\\nexercises.answer('q1', e0)",
     ...     metadata={"tags": ["solution"]})
