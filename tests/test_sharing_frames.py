@@ -229,3 +229,61 @@ def test_bad_input(register):
         link_frames(frames, id_column="id", compare={"name": "name", "bmi": bad})
     with pytest.raises(InvalidParameterError, match="not ISO dates"):
         link_frames(frames, id_column="id", compare={"name": "name", "sex": "date"})
+
+
+def test_address_overlap_levels_equal_plain_jaccard():
+    # The fast token-overlap test (signature, length and integer bounds before one list
+    # intersection) must give the plain Jaccard's answer on every pair, including records
+    # whose many tokens share bits of the 64-bit signature.
+    import duckdb
+
+    from healthlab.sharing.compare import Compared, _overlap_sql, sql_columns
+
+    rng = np.random.default_rng(0)
+    words = np.array([f"w{i}" for i in range(20)] + [str(i) for i in range(20)])
+    texts = []
+    for _ in range(100):  # a text and variants: a token dropped, one added, one changed
+        base = list(rng.choice(words, size=rng.integers(0, 20), replace=False))
+        texts += [" ".join(base), "-".join(base[1:]), " ".join([*base, "w99"]),
+                  " ".join([*base[:-1], "9"])]  # fmt: skip
+    texts += ["12-3-401", "12 3 401", "401-3-12", "12-3-402", "...", "号 12 号"]
+    con = duckdb.connect()
+    con.register("raw", pd.DataFrame({"a": texts}))
+    derived = sql_columns([Compared("a", "address", "a")])
+    made = ", ".join(f"{v} AS {k}" for k, v in derived.items())
+    con.execute(f"CREATE TABLE t AS SELECT a, {made} FROM raw")
+    assert con.execute("SELECT count(*) FROM t WHERE NOT a__clean").fetchone()[0] > 20
+    cols = ", ".join(f"l.{k} AS {k}_l, r.{k} AS {k}_r" for k in derived)
+    con.execute(f"CREATE TABLE p AS SELECT {cols} FROM t l, t r")
+    common = "len(list_intersect(a__tokens_l, a__tokens_r))"
+    plain = f"{common} / greatest(len(a__tokens_l) + len(a__tokens_r) - {common}, 1)"
+    for t in (0.7, 0.4):
+        fast = con.execute(f"SELECT coalesce({_overlap_sql('a', t)}, false) FROM p").fetchnumpy()
+        slow = con.execute(f"SELECT {plain} >= {t} FROM p").fetchnumpy()
+        got, want = next(iter(fast.values())), next(iter(slow.values()))
+        assert 500 < want.sum() < len(want) // 2 and (got == want).all()
+
+
+def test_best_links_same_clusters_as_splink(probabilistic):
+    # best_links runs splink's single-best-link rule over arrays: on the trained model's
+    # scored pairs it must give splink's own clusters.
+    from healthlab.sharing.frames import best_links
+
+    model, frames = probabilistic.model, ["renmin", "zhongxin", "xianyi"]
+    predict = model.inference.predict(threshold_match_probability=0.01)
+    theirs = model.clustering.cluster_using_single_best_links(
+        predict, duplicate_free_datasets=frames, threshold_match_probability=0.9
+    ).as_pandas_dataframe()
+    con = probabilistic._con
+    hit = con.execute(
+        f'SELECT "__row_l", "__row_r", match_probability FROM {predict.physical_name} '
+        "WHERE match_probability >= 0.9"
+    ).fetchnumpy()
+    source = con.execute("SELECT src FROM records ORDER BY __row").fetchnumpy()["src"]
+    ours = best_links(hit["__row_l"], hit["__row_r"], hit["match_probability"], source,
+                      len(source))  # fmt: skip
+    theirs = theirs.sort_values("__row")
+    assert len(theirs) == len(source) and len(hit["__row_l"]) > 100
+    a, b = pd.factorize(ours)[0], pd.factorize(theirs["cluster_id"].astype(str))[0]
+    assert (pd.crosstab(a, b).gt(0).sum(axis=1) == 1).all()  # the same partition
+    assert len(set(a)) == len(set(b)) < len(source)

@@ -19,10 +19,12 @@ phone and address had changed, then fell below any threshold that kept precision
 of the pairs such a filter missed were of that kind.) The linkage unit learns which fields
 each record has, not their values. Candidate pairs come from keyed hashes
 (the first 64 bits of SHA-256 of the key and the value) of the blocking keys, so the linkage
-unit never sees a value. Filters and hashes go to DuckDB; the pairs, their Dice coefficients
-(``bit_count`` of the filters' words) and the choice of links are SQL. A pair is linked when
-its Dice coefficient is at least ``threshold`` and each record is the other's best match in
-that source; clusters are connected components.
+unit never sees a value. Filters and hashes go to DuckDB; the pairs and their Dice
+coefficients (``bit_count`` of the filters' words) are SQL. Pairs whose Dice coefficient is
+at least ``threshold`` are clustered as in the probabilistic method: by single best links
+(:func:`~healthlab.sharing.frames.best_links`), so that a cluster holds at most one record of
+each source, when two sources or more are linked; by connected components when one source is
+deduplicated.
 
 **Hardening.** Identical values give identical filters, and frequent values frequent
 filters: a frequency attack (:mod:`healthlab.sharing.bloom_attack`) exploits this. Three
@@ -59,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from healthlab.errors import InvalidParameterError
+from healthlab.sharing.identifiers import TEXT
 
 __all__ = ["bloom_encode", "bloom_link_records", "dice", "keyed_hash"]
 
@@ -89,11 +92,11 @@ def keyed_hash(values: pd.Series, key) -> pd.Series:
     (True, [False, True, False])
     """
     k = hashlib.sha256(_key(key)).digest()  # BLAKE2b keys are at most 64 bytes
-    s = pd.Series(values).astype("string")
+    s = pd.Series(values).astype(TEXT)
     code, uniq = pd.factorize(s)
     digest = np.array([hashlib.blake2b(u.encode("utf-8"), key=k, digest_size=16).hexdigest()
                        for u in uniq] + [None], dtype=object)  # fmt: skip
-    return pd.Series(digest[code], index=s.index, dtype="string")
+    return pd.Series(digest[code], index=s.index, dtype=TEXT)
 
 
 def _positions(tokens, key: bytes, bits: int, hashes: int) -> np.ndarray:
@@ -170,13 +173,13 @@ def bloom_encode(
     perm = np.random.default_rng(list(hashlib.sha256(k + b"|balance").digest())).permutation(
         2 * bits
     )
-    prefix = None if salt is None else salt.astype("string").fillna("").to_numpy(object)
+    prefix = None if salt is None else salt.astype(TEXT).fillna("").to_numpy(object)
     for lo in range(0, n, _CHUNK):  # fixed-size chunks of records bound the memory
         part = frame.iloc[lo : lo + _CHUNK]
         dense = np.zeros((len(part), bits), bool)
-        tag = None if prefix is None else pd.Series(prefix[lo : lo + len(part)], dtype="string")
+        tag = None if prefix is None else pd.Series(prefix[lo : lo + len(part)], dtype=TEXT)
         for f in fields:  # a handful of fields
-            text = ("_" + part[f].astype("string") + "_").reset_index(drop=True)
+            text = ("_" + part[f].astype(TEXT) + "_").reset_index(drop=True)
             longest = text.str.len().max()  # missing when the field is missing throughout
             for i in range(0 if pd.isna(longest) else int(longest) - 1):  # bigram positions
                 bigram = text.str[i : i + 2]
@@ -293,6 +296,8 @@ def bloom_link_records(con, frames, compared, rules, n, *, key, threshold, harde
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
+    from healthlab.sharing.frames import _sources, best_links
+
     hardening = _check_hardening(hardening)
     words = _encode_sources(con, frames, compared, rules, key, hardening)
     order = "a.src < b.src" if link else "a.__row < b.__row"
@@ -307,18 +312,14 @@ def bloom_link_records(con, frames, compared, rules, n, *, key, threshold, harde
         FROM (SELECT DISTINCT l, r FROM ({joins})) c
         JOIN bf a ON a.__row = c.l JOIN bf b ON b.__row = c.r
     """)
-    best = (
-        "QUALIFY dice = max(dice) OVER (PARTITION BY l, src_r) "
-        "AND dice = max(dice) OVER (PARTITION BY r, src_l)"
-        if link
-        else ""
-    )
-    hit = con.execute(
-        f"SELECT l, r FROM scored WHERE dice >= {float(threshold)!r} {best}"
-    ).fetchnumpy()
+    where = f"dice >= {float(threshold)!r}"
+    hit = con.execute(f"SELECT l, r, dice FROM scored WHERE {where}").fetchnumpy()
     left, right = hit["l"].astype(np.int64), hit["r"].astype(np.int64)
-    graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
-    _, label = connected_components(graph, directed=False)
+    if link:
+        label = best_links(left, right, hit["dice"], _sources(frames), n)
+    else:
+        graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
+        _, label = connected_components(graph, directed=False)
     pairs_sql = (
         "SELECT sl.name AS system_l, a.local_id AS local_id_l, sr.name AS system_r, "
         "b.local_id AS local_id_r, s.dice FROM scored s "

@@ -41,12 +41,13 @@ import numpy as np
 import pandas as pd
 
 from healthlab.errors import InvalidParameterError
+from healthlab.sharing.identifiers import SPACE, TEXT
 
 __all__ = ["KINDS", "Compared", "comparisons", "parse_compare", "prepare", "sql_columns"]
 
 KINDS = ("name", "date", "identifier", "address", "exact", "numeric")
 _OPTIONS = {"numeric": {"tolerances", "relative"}}
-_CJK = r"[\u3400-\u4dbf\u4e00-\u9fff]"
+_CJK = "[\u3400-\u4dbf\u4e00-\u9fff]"  # the characters themselves: Arrow runs it
 _SAFE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,40}")
 
 
@@ -127,7 +128,7 @@ def parse_compare(compare, columns_of: dict[str, list]) -> list[Compared]:
 
 
 def _text(values: pd.Series) -> pd.Series:
-    out = values.astype("string").str.strip().str.replace(r"\s+", " ", regex=True)
+    out = values.astype(TEXT).str.strip().str.replace(SPACE + "+", " ", regex=True)
     return out.mask(out == "")
 
 
@@ -136,10 +137,10 @@ def _name_keys(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     from healthlab.sharing.identifiers import _chars_to_pinyin
 
     key = text.str.lower().str.replace(r"[^a-z]", "", regex=True)
-    first = text.str.lower().str.extract(r"([a-z]+)", expand=False).astype("string")
+    first = text.str.lower().str.extract(r"([a-z]+)", expand=False).astype(TEXT)
     cjk = text.str.contains(_CJK, regex=True).fillna(False).to_numpy(bool)
     if cjk.any():
-        chars = text[cjk].str.replace(r"[^\u3400-\u4dbf\u4e00-\u9fff]", "", regex=True)
+        chars = text[cjk].str.replace("[^" + _CJK[1:], "", regex=True)
         sur, given = _chars_to_pinyin(chars)
         key[cjk] = (sur + given.fillna("")).str.replace(r"[^a-z]", "", regex=True)
         first[cjk] = sur
@@ -163,7 +164,7 @@ def _dates(values: pd.Series, column: str) -> pd.Series:
 
 def prepare(frame: pd.DataFrame, compared: list[Compared], id_column: str) -> pd.DataFrame:
     """The columns DuckDB compares: ``local_id`` and each column's standard forms and keys."""
-    out = pd.DataFrame({"local_id": frame[id_column].astype("string").to_numpy()})
+    out = pd.DataFrame({"local_id": frame[id_column].astype(TEXT).to_numpy()})
     for c in compared:
         values = frame[c.column].reset_index(drop=True)
         if c.kind == "name":
@@ -175,7 +176,8 @@ def prepare(frame: pd.DataFrame, compared: list[Compared], id_column: str) -> pd
             out[c.internal] = born.astype("datetime64[s]")
             out[f"{c.internal}__year"] = born.dt.year.astype("Int32")
         elif c.kind == "identifier":
-            out[c.internal] = _text(values).str.upper().str.replace(r"[\s\-]", "", regex=True)
+            spaces_dashes = SPACE[:-1] + "-]"
+            out[c.internal] = _text(values).str.upper().str.replace(spaces_dashes, "", regex=True)
         elif c.kind == "address":
             out[c.internal] = _text(values).str.lower()
         elif c.kind == "exact":
@@ -200,10 +202,35 @@ def sql_columns(compared: list[Compared]) -> dict[str, str]:
             tokens = f"regexp_extract_all(\"{c.internal}\", '[0-9]+|[^[:space:][:punct:]0-9]+')"
             out[f"{c.internal}__tokens"] = f"list_distinct({tokens})"
             bits = "list_transform({}, lambda t: (1::UBIGINT << (hash(t) % 64)::INTEGER))"
-            out[f"{c.internal}__sig"] = (
-                f"list_reduce(list_append({bits.format(tokens)}, 0::UBIGINT), lambda a, b: a | b)"
-            )
+            sig = f"list_reduce(list_append({bits.format(tokens)}, 0::UBIGINT), lambda a, b: a | b)"
+            out[f"{c.internal}__sig"] = sig
+            out[f"{c.internal}__ntok"] = f"len(list_distinct({tokens}))"
+            # No two of the record's tokens share a bit of the signature (see _overlap_sql).
+            out[f"{c.internal}__clean"] = f"bit_count({sig}) = len(list_distinct({tokens}))"
     return out
+
+
+def _overlap_sql(x: str, t: float) -> str:
+    """Jaccard of two records' address tokens at least ``t``, computed cheaply and exactly.
+
+    ``common / (n_l + n_r - common) >= t`` is ``common * (q + p) >= p * (n_l + n_r)`` for
+    ``t = p / q``: integers, and one list intersection. Before it, cheap tests that no pair
+    passing it can fail: some bit of the 64-bit token signatures in common; at most
+    ``min(n_l, n_r)`` tokens in common; and, when no two tokens of one of the records share
+    a bit, at most as many tokens in common as bits in common.
+    """
+    from fractions import Fraction
+
+    p, q = Fraction(str(t)).limit_denominator(1000).as_integer_ratio()
+    a, b = f'"{x}__tokens_l"', f'"{x}__tokens_r"'
+    na, nb = f'"{x}__ntok_l"', f'"{x}__ntok_r"'
+    both = f'bit_count("{x}__sig_l" & "{x}__sig_r")'
+    need = f"{p} * ({na} + {nb})"
+    return (
+        f"{both} > 0 AND {q + p} * least({na}, {nb}) >= {need} AND "
+        f'({q + p} * {both} >= {need} OR NOT ("{x}__clean_l" OR "{x}__clean_r")) AND '
+        f"{q + p} * len(list_intersect({a}, {b})) >= {need}"
+    )
 
 
 def _null(col):
@@ -255,13 +282,8 @@ def _levels(c: Compared) -> list[dict]:
         )
         return [_null(x), eq, {"sql_condition": near, "label_for_charts": "one edit apart"}]
     if c.kind == "address":
-        a, b = f'"{x}__tokens_l"', f'"{x}__tokens_r"'
-        common = f"len(list_intersect({a}, {b}))"
-        # A 64-bit signature of the tokens rules out most pairs before the lists are compared.
-        jac = (f'bit_count("{x}__sig_l" & "{x}__sig_r") > 0 AND '
-               f"{common} / greatest(len({a}) + len({b}) - {common}, 1)")  # fmt: skip
         return [_null(x), eq] + [
-            {"sql_condition": f"{jac} >= {t}", "label_for_charts": f"tokens overlap >= {t}"}
+            {"sql_condition": _overlap_sql(x, t), "label_for_charts": f"tokens overlap >= {t}"}
             for t in (0.7, 0.4)
         ]
     if c.kind == "exact":
@@ -293,9 +315,9 @@ def bloom_tokens(prepared: pd.DataFrame, compared: list[Compared]) -> dict[str, 
         if c.kind == "name":
             out[c.internal] = prepared[f"{c.internal}__key"]
         elif c.kind == "date":
-            out[c.internal] = col.dt.strftime("%Y%m%d").astype("string")
+            out[c.internal] = col.dt.strftime("%Y%m%d").astype(TEXT)
         elif c.kind == "numeric":
-            out[c.internal] = pd.Series(np.round(col, 2)).astype("string")
+            out[c.internal] = pd.Series(np.round(col, 2)).astype(TEXT)
         else:
-            out[c.internal] = col.astype("string")
+            out[c.internal] = col.astype(TEXT)
     return out

@@ -11,9 +11,10 @@ clustering are SQL (through splink for ``probabilistic`` and ``deterministic``, 
     the prior from deterministic rules (an identifier equal, or every name and date equal),
     ``m`` probabilities by expectation maximisation in sessions blocked on the chosen rules
     (each comparison trained in a session that does not block on it). With two sources or
-    more, pairs at or above ``threshold`` are clustered by splink's single-best-link method (a
-    cluster holds at most one record of each source, which suits sources holding one record
-    per person, like hospital systems); one source is deduplicated with connected components.
+    more, pairs at or above ``threshold`` are clustered by single best links
+    (:func:`best_links`, the rule of splink's ``cluster_using_single_best_links``: a cluster
+    holds at most one record of each source, which suits sources holding one record per
+    person, like hospital systems); one source is deduplicated with connected components.
 ``deterministic``
     Two records are linked when an identifier column is equal, or every name, date and exact
     column is equal (on the names' pinyin/letter keys); clusters are connected components.
@@ -39,7 +40,7 @@ from healthlab.errors import InvalidParameterError
 from healthlab.sharing.blocking import choose_blocking
 from healthlab.sharing.compare import Compared, comparisons, parse_compare, prepare, sql_columns
 
-__all__ = ["MEMORY_LIMIT", "METHODS", "LinkResult", "link_frames"]
+__all__ = ["MEMORY_LIMIT", "METHODS", "LinkResult", "best_links", "link_frames"]
 
 METHODS = ("probabilistic", "deterministic", "bloom")
 #: DuckDB's memory limit during linkage; beyond it DuckDB spills to a temporary folder.
@@ -243,7 +244,7 @@ def _em_rules(rules: list[list[str]], blocking: pd.DataFrame, compared) -> list[
     return out
 
 
-def _probabilistic(con, frames, compared, rules, report, link, threshold, seed, u_pairs):
+def _probabilistic(con, frames, compared, rules, report, link, threshold, seed, u_pairs, n):
     from splink import block_on
 
     linker = _splink(con, frames, compared, rules, link)
@@ -255,13 +256,17 @@ def _probabilistic(con, frames, compared, rules, report, link, threshold, seed, 
         t.estimate_parameters_using_expectation_maximisation(block_on(*rule))
     predict = linker.inference.predict(threshold_match_probability=0.01)
     if link:
-        clustered = linker.clustering.cluster_using_single_best_links(
-            predict, duplicate_free_datasets=list(frames), threshold_match_probability=threshold
-        )
+        hit = con.execute(
+            f'SELECT "__row_l", "__row_r", match_probability FROM {predict.physical_name} '
+            f"WHERE match_probability >= {float(threshold)!r}"
+        ).fetchnumpy()
+        label = best_links(hit["__row_l"], hit["__row_r"], hit["match_probability"],
+                           _sources(frames), n)  # fmt: skip
     else:
         clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
             predict, threshold_match_probability=threshold
         )
+        label = _labels(con, clustered.physical_name, n)
     first = "local_id_l, local_id_r, match_weight, match_probability, __row_l, __row_r"
     if link:
         systems = "source_dataset_l AS system_l, source_dataset_r AS system_r"
@@ -273,7 +278,7 @@ def _probabilistic(con, frames, compared, rules, report, link, threshold, seed, 
         f"SELECT {systems}, local_id_l, local_id_r, match_weight, match_probability, "
         f"* EXCLUDE ({first}) FROM {predict.physical_name}"
     )
-    return clustered.physical_name, linker, pairs_sql
+    return label, linker, pairs_sql
 
 
 def _deterministic(con, frames, compared, link):
@@ -283,13 +288,80 @@ def _deterministic(con, frames, compared, link):
     return clustered.physical_name
 
 
-def _clusters(con, table: str, frames, n: int) -> pd.DataFrame:
-    """One row per record in the sources' order, clusters numbered by first appearance."""
+def best_links(left, right, score, source, n: int) -> np.ndarray:
+    """Single-best-link clusters: at most one record of each source in a cluster.
+
+    The rule of splink's ``cluster_using_single_best_links``, in rounds over arrays: every
+    cluster starts as one record; in each round, two clusters are merged when the link
+    between them is the best link of each (the highest score; ties go to the link of the
+    lower record ids) among its links to clusters holding no record of a source it holds.
+    Rounds go on until no two clusters can merge. (Splink runs each round as SQL over every
+    record; here a round is a few sorts of the links only.)
+
+    Parameters
+    ----------
+    left, right : array of int
+        The records (0 to ``n - 1``) of each link.
+    score : array of float
+        Each link's score; higher is better.
+    source : array of int
+        The source (0 to 62) of every record, length ``n``.
+    n : int
+        Records in all.
+
+    Returns
+    -------
+    numpy.ndarray
+        A cluster label per record (records of one cluster share it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # records 0 and 1 of source 0, 2 of source 1, 3 of source 2
+    >>> best_links(np.array([0, 1, 2]), np.array([2, 2, 3]), np.array([0.9, 0.95, 0.8]),
+    ...            np.array([0, 0, 1, 2]), 4).tolist()
+    [0, 1, 1, 1]
+    """
+    left, right = np.asarray(left, np.int64), np.asarray(right, np.int64)
+    order = np.lexsort((right, left, -np.asarray(score, np.float64)))
+    nodes, ends = np.unique(np.concatenate([left[order], right[order]]), return_inverse=True)
+    m = len(order)
+    a, b = ends[:m], ends[m:]  # the linked records, numbered 0 to k - 1; the best link first
+    label = np.arange(len(nodes), dtype=np.int64)  # each linked record's cluster
+    held = np.left_shift(1, np.asarray(source, np.int64)[nodes])  # sources a cluster holds
+    while len(a):
+        ca, cb = label[a], label[b]
+        ok = (ca != cb) & ((held[ca] & held[cb]) == 0)  # a link that fails now fails for good
+        a, b, ca, cb = a[ok], b[ok], ca[ok], cb[ok]
+        if not len(a):
+            break
+        # Links are sorted, so a cluster's first link (in link order) is its best one.
+        first = np.unique(np.stack([ca, cb], axis=1).ravel(), return_index=True)
+        best = np.empty(len(nodes), np.int64)
+        best[first[0]] = first[1] // 2
+        at = np.arange(len(a))
+        mutual = (best[ca] == at) & (best[cb] == at)
+        into = np.arange(len(nodes), dtype=np.int64)
+        into[cb[mutual]] = ca[mutual]  # a cluster takes part in one merge at most per round
+        held[ca[mutual]] |= held[cb[mutual]]
+        label = into[label]
+    out = np.arange(n, dtype=np.int64)
+    out[nodes] = nodes[label]
+    return out
+
+
+def _sources(frames) -> np.ndarray:
+    """The source (0, 1, ...) of every record, by ``__row``."""
+    return np.repeat(np.arange(len(frames)), [len(f) for f in frames.values()])
+
+
+def _labels(con, table: str, n: int) -> np.ndarray:
+    """A cluster label per record (by ``__row``) from a splink cluster table."""
     label = np.arange(n, dtype=np.int64) + n  # a record no cluster holds stands alone
     got = con.execute(f'SELECT "__row", cluster_id FROM {table}').df()
     codes = pd.factorize(got["cluster_id"].astype("string"))[0]
     label[got["__row"].to_numpy(np.int64)] = codes
-    return _frame(con, frames, label)
+    return label
 
 
 def _frame(con, frames, label: np.ndarray) -> pd.DataFrame:
@@ -396,12 +468,13 @@ def _link_frames(frames, *, id_column, compare, method, blocking, threshold, key
     rules, report = choose_blocking(con, compared, n, link=link, blocking=blocking)
     model = pairs_sql = None
     if method == "probabilistic":
-        table, model, pairs_sql = _probabilistic(
-            con, frames, compared, rules, report, link, threshold, seed, u_pairs
+        label, model, pairs_sql = _probabilistic(
+            con, frames, compared, rules, report, link, threshold, seed, u_pairs, n
         )
-        clusters = _clusters(con, table, frames, n)
+        clusters = _frame(con, frames, label)
     elif method == "deterministic":
-        clusters = _clusters(con, _deterministic(con, frames, compared, link), frames, n)
+        label = _labels(con, _deterministic(con, frames, compared, link), n)
+        clusters = _frame(con, frames, label)
     else:
         from healthlab.sharing.bloom import bloom_link_records
 

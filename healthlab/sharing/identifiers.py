@@ -30,7 +30,14 @@ import pandas as pd
 
 from healthlab.sharing.spec import MappingError, check_mapping, field, load_mapping, read_table
 
-__all__ = ["IDENTIFIER_COLUMNS", "read_identifiers", "standardise_identifiers"]
+__all__ = ["IDENTIFIER_COLUMNS", "TEXT", "read_identifiers", "standardise_identifiers"]
+
+#: Text columns are Arrow strings: pandas runs their string methods (regular expressions
+#: included) in Arrow, not value by value in Python.
+TEXT = pd.StringDtype("pyarrow")
+#: Whitespace as Python's ``\\s`` means it, written out: Arrow's regular expressions (RE2) then
+#: run it (pandas hands a ``\\s`` pattern to Python's ``re``, value by value).
+SPACE = "[" + "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "]"
 
 IDENTIFIER_COLUMNS = ["system", "local_id", "name_zh", "surname_py", "given_py", "name_py",
                       "sex", "birth_date", "birth_year", "resident_id", "phone",
@@ -50,7 +57,7 @@ def _pinyin_tables():
 
 
 def _text(values: pd.Series) -> pd.Series:
-    out = values.astype("string").str.strip()
+    out = values.astype(TEXT).str.strip()
     return out.mask(out == "")
 
 
@@ -60,11 +67,11 @@ def _chars_to_pinyin(names: pd.Series) -> tuple[pd.Series, pd.Series]:
     surname = names.str[:1].where(~two, names.str[:2])
     given = names.str[1:].where(~two, names.str[2:])
     sur_py = surname.map(surname_map).fillna(surname)
-    given_py = pd.Series("", index=names.index, dtype="string")
+    given_py = pd.Series("", index=names.index, dtype=TEXT)
     for i in range(int(given.str.len().max() or 0)):  # characters of a given name: at most 3
         ch = given.str[i]
         given_py = given_py + ch.map(given_map).fillna(ch).fillna("")
-    return sur_py.astype("string"), given_py.mask(given.isna())
+    return sur_py.astype(TEXT), given_py.mask(given.isna())
 
 
 def _extract(values: pd.Series, pattern: str) -> pd.DataFrame:
@@ -80,7 +87,7 @@ def _extract(values: pd.Series, pattern: str) -> pd.DataFrame:
     invalid = ~found.is_valid().to_numpy(zero_copy_only=False)
     out = pd.DataFrame(
         {n: found.field(n).to_numpy(zero_copy_only=False) for n in names}, index=values.index
-    ).astype("string")
+    ).astype(TEXT)
     out.loc[invalid] = pd.NA
     return out
 
@@ -109,9 +116,9 @@ def standardise_identifiers(raw: pd.DataFrame, spec: dict, system: str) -> pd.Da
     script = field(person, "name").get("script", "characters")
     if script == "pinyin":
         parts = name.str.lower().str.split(" ", n=1)
-        out["name_zh"] = pd.Series(pd.NA, index=raw.index, dtype="string")
-        out["surname_py"] = parts.str[0].astype("string")
-        out["given_py"] = parts.str[1].str.replace(" ", "", regex=False).astype("string")
+        out["name_zh"] = pd.Series(pd.NA, index=raw.index, dtype=TEXT)
+        out["surname_py"] = parts.str[0].astype(TEXT)
+        out["given_py"] = parts.str[1].str.replace(" ", "", regex=False).astype(TEXT)
     elif script == "characters":
         out["name_zh"] = name.str.replace(" ", "", regex=False)
         out["surname_py"], out["given_py"] = _chars_to_pinyin(out["name_zh"])
@@ -122,14 +129,14 @@ def standardise_identifiers(raw: pd.DataFrame, spec: dict, system: str) -> pd.Da
         )
     out["name_py"] = out["surname_py"] + out["given_py"].fillna("")
     sex = field(person, "sex")
-    out["sex"] = _text(raw["sex"]).map(sex.get("map", {"F": "F", "M": "M"})).astype("string")
+    out["sex"] = _text(raw["sex"]).map(sex.get("map", {"F": "F", "M": "M"})).astype(TEXT)
     fmt = field(person, "birth_date").get("format", "%Y-%m-%d")
     born = pd.to_datetime(_text(raw["birth_date"]), format=fmt, errors="coerce")
-    out["birth_date"] = born.dt.strftime("%Y-%m-%d").astype("string")
-    out["birth_year"] = born.dt.year.astype("Int64").astype("string")
+    out["birth_date"] = born.dt.strftime("%Y-%m-%d").astype(TEXT)
+    out["birth_year"] = born.dt.year.astype("Int64").astype(TEXT)
     for key in ("resident_id", "phone"):
         col = raw[key] if key in raw else pd.Series(pd.NA, index=raw.index)
-        out[key] = _text(col).str.upper().str.replace(r"\s", "", regex=True)
+        out[key] = _text(col).str.upper().str.replace(SPACE, "", regex=True)
     address = _text(raw["address"]) if "address" in raw else None
     pattern = field(person, "address").get("pattern")
     if address is not None and pattern:
@@ -137,10 +144,10 @@ def standardise_identifiers(raw: pd.DataFrame, spec: dict, system: str) -> pd.Da
         if {"number", "building", "room"} <= set(parts.columns):
             key = parts["number"] + "-" + parts["building"] + "-" + parts["room"]
         else:  # groups of another pattern, joined in order; missing if any is
-            key = parts.iloc[:, 0].astype("string")
+            key = parts.iloc[:, 0].astype(TEXT)
             for c in parts.columns[1:]:
-                key = key + "-" + parts[c].astype("string")
-        out["address_key"] = key.astype("string")
+                key = key + "-" + parts[c].astype(TEXT)
+        out["address_key"] = key.astype(TEXT)
     else:
         out["address_key"] = address
     return out[IDENTIFIER_COLUMNS].reset_index(drop=True)
@@ -198,4 +205,4 @@ def _read_identifiers(paths: dict, mappings) -> pd.DataFrame:
             f"system {row['system']!r}: patient id {row['local_id']!r} appears more than once; "
             "the mapped person id column must be the table's key"
         )
-    return out.astype({c: "string" for c in IDENTIFIER_COLUMNS})
+    return out.astype({c: TEXT for c in IDENTIFIER_COLUMNS})
