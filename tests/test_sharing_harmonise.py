@@ -181,3 +181,13 @@ def test_unmapped_local_code_reported(systems):
     c = h.table("condition_occurrence")
     assert r[("unmapped code", "HTN01")] == (c["condition_source_value"] == "HTN01").sum() > 0
     assert pd.api.types.is_integer_dtype(h.report["rows"])
+
+
+def test_every_diagnosis_the_systems_write_has_a_mapping():
+    # A code added to the hospital systems' lists without a mapping would silently become
+    # concept 0 in OMOP: the Central Hospital's local codes and the county's free text.
+    local, text = (load_mapping(s)["condition"]["code"]["map"] for s in ("zhongxin", "xianyi"))
+    assert {code: icd for icd, (_, code, _) in DIAGNOSES.items() if local.get(code) != icd} == {}
+    unmapped = [t for icd, (_, _, alias) in DIAGNOSES.items() for t in alias.split("|")
+                if t not in text]  # fmt: skip
+    assert unmapped == []
