@@ -399,6 +399,11 @@ def default_out() -> Path:
     return out
 
 
+def _timing_key(name: str, parameters: dict) -> tuple[str, str]:
+    """How a notebook's time is filed: its name and its parameters (JSON, keys sorted)."""
+    return str(name), json.dumps(parameters, sort_keys=True)
+
+
 def past_seconds(out: str | Path) -> dict[tuple[str, str], float]:
     """How long each notebook took when it last passed in a run beside ``out``.
 
@@ -418,11 +423,11 @@ def past_seconds(out: str | Path) -> dict[tuple[str, str], float]:
     >>> past_seconds(tmp / "now")
     {('04-information-sharing', '{"size": "small"}'): 61.5}
     """
-    out = Path(out)
+    out = Path(out).resolve()
     seconds: dict[tuple[str, str], float] = {}
     found = []
     for path in out.parent.glob("*/results.json"):
-        if path.parent.resolve() == out.resolve():
+        if path.parent.resolve() == out:
             continue
         try:
             found.append((path.stat().st_mtime, path))
@@ -433,8 +438,7 @@ def past_seconds(out: str | Path) -> dict[tuple[str, str], float]:
             results = json.loads(path.read_text(encoding="utf-8"))["results"]
             for r in results:
                 if r.get("status") == "passed":
-                    key = (str(r["name"]), json.dumps(r.get("parameters", {}), sort_keys=True))
-                    seconds[key] = float(r["seconds"])
+                    seconds[_timing_key(r["name"], r.get("parameters", {}))] = float(r["seconds"])
         except (OSError, ValueError, KeyError, TypeError):
             continue  # a run that was killed midway, or an older format: no timings from it
     return seconds
@@ -458,7 +462,7 @@ def longest_first(tasks: list[RunTask], seconds: dict[tuple[str, str], float]) -
 
     def key(item):
         position, task = item
-        known = seconds.get((task.name, json.dumps(task.parameters, sort_keys=True)))
+        known = seconds.get(_timing_key(task.name, task.parameters))
         return (0, 0.0, position) if known is None else (1, -known, position)
 
     return [task for _, task in sorted(enumerate(tasks), key=key)]
