@@ -112,23 +112,41 @@ def student_page(student: dict, scores: list[dict], decl) -> str:
 
 
 def _histogram(totals: list[float], top: float) -> str:
-    """An inline SVG histogram of the totals in ten bins from 0 to ``top``."""
-    bins = [0] * 10
+    """An inline SVG histogram of the totals from 0 to ``top``.
+
+    Up to 20 points, one bar per whole point (a bar holds the totals from its point up to the
+    next, and full marks have a bar of their own); above that, ten bars labelled by their range.
+    """
+    whole = float(top).is_integer() and 0 < top <= 20
+    count = int(top) + 1 if whole else 10
+    bins = [0] * count
     for t in totals:
-        bins[min(int(10 * t / top), 9) if top else 0] += 1
+        if whole:
+            bins[min(int(t), count - 1)] += 1
+        else:
+            bins[min(int(10 * t / top), 9) if top else 0] += 1
+    if whole:
+        labels = [str(i) for i in range(count)]
+    else:
+        edges = [_number(round(top * i / 10, 1)) for i in range(11)]
+        labels = [f"{edges[i]}-{edges[i + 1]}" for i in range(10)]
     tallest = max(bins) or 1
+    step = 500 / count
     bars = "".join(
-        f"<rect x='{40 + i * 50}' y='{170 - 150 * n / tallest:.1f}' width='44' "
-        f"height='{150 * n / tallest:.1f}' fill='#4c72b0'><title>{n}</title></rect>"
-        f"<text x='{62 + i * 50}' y='188' font-size='11' text-anchor='middle'>"
-        f"{_number(round(top * i / 10, 1))}</text>"
-        f"<text x='{62 + i * 50}' y='{165 - 150 * n / tallest:.1f}' font-size='11' "
-        f"text-anchor='middle'>{n or ''}</text>"
+        f"<rect x='{40 + i * step:.1f}' y='{170 - 150 * n / tallest:.1f}' "
+        f"width='{step * 0.88:.1f}' height='{150 * n / tallest:.1f}' fill='#4c72b0'>"
+        f"<title>{labels[i]} points: {n} students</title></rect>"
+        f"<text x='{40 + (i + 0.44) * step:.1f}' y='188' font-size='11' "
+        f"text-anchor='middle'>{labels[i]}</text>"
+        f"<text x='{40 + (i + 0.44) * step:.1f}' y='{165 - 150 * n / tallest:.1f}' "
+        f"font-size='11' text-anchor='middle'>{n or ''}</text>"
         for i, n in enumerate(bins)
     )
     return (
-        f"<svg width='560' height='200' role='img' aria-label='score distribution'>{bars}"
-        "<line x1='38' y1='170' x2='540' y2='170' stroke='#333'/></svg>"
+        f"<svg width='560' height='216' role='img' aria-label='score distribution'>{bars}"
+        "<line x1='38' y1='170' x2='540' y2='170' stroke='#333'/>"
+        "<text x='290' y='210' font-size='12' text-anchor='middle'>points (bars: students)"
+        "</text></svg>"
     )
 
 
