@@ -12,6 +12,7 @@ from healthlab.demography import (
     death_rates,
     fertility_schedule,
     life_table,
+    open_age_with_deaths,
     project_population,
     reverse_survive,
     service_rates,
@@ -66,6 +67,21 @@ def test_death_rates_refuse_an_open_group_without_deaths(people):
     survivors = people.assign(died=False, death_date=pd.NaT)
     with pytest.raises(InvalidParameterError, match="open age group"):
         death_rates(survivors)
+
+
+def test_open_age_with_deaths_steps_down_to_a_group_every_sex_died_in(people):
+    assert open_age_with_deaths(people, by="sex") == 85
+    # No woman aged 80 or over died: the open group for both sexes starts at 75.
+    spared = (people["sex"] == "F") & (people["age"] >= 80)
+    few = people.assign(died=people["died"] & ~spared)
+    few["death_date"] = few["death_date"].where(few["died"])
+    assert open_age_with_deaths(few, by="sex") == 75
+    assert open_age_with_deaths(few) == 85  # men's deaths suffice without groups
+    rates = death_rates(few, by="sex", open_age=75)
+    assert (rates.query("age == 75")["deaths"] > 0).all()
+    with pytest.raises(InvalidParameterError, match="no deaths at any age"):
+        open_age_with_deaths(people.assign(died=False, death_date=pd.NaT))
+
 
 
 def test_age_prevalence_matches_a_groupby(people):

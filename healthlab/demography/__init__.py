@@ -11,7 +11,8 @@ and tested against published tables.
 - :func:`lee_carter` -- Lee-Carter fit and forecast of mortality.
 - :func:`project_service_demand` -- future patients, admissions and beds.
 - :func:`age_counts`, :func:`death_rates`, :func:`age_prevalence`, :func:`service_rates`,
-  :func:`fertility_schedule` -- from one row per person to the tables above.
+  :func:`fertility_schedule` -- from one row per person to the tables above;
+  :func:`open_age_with_deaths` -- the oldest open age group a small population allows.
 - :func:`reverse_survive` -- earlier populations rebuilt from a later one.
 """
 
@@ -25,6 +26,7 @@ from healthlab.demography.rates import (
     age_prevalence,
     death_rates,
     fertility_schedule,
+    open_age_with_deaths,
     service_rates,
 )
 from healthlab.demography.reconstruct import reverse_survive
@@ -40,6 +42,7 @@ __all__ = [
     "lee_carter",
     "life_table",
     "median_age",
+    "open_age_with_deaths",
     "project_population",
     "project_scenarios",
     "project_service_demand",

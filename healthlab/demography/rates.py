@@ -210,6 +210,69 @@ def death_rates(
     return out
 
 
+def open_age_with_deaths(
+    people: pd.DataFrame,
+    *,
+    by=None,
+    width: int = 5,
+    at_most: int = 85,
+    year: int | None = None,
+) -> int:
+    """The oldest start of an open age group, at most ``at_most``, with deaths in every group.
+
+    A life table's open group needs deaths (its rate ends the table). In a small population an
+    old group can have none in one of the ``by`` groups, and :func:`death_rates` refuses it;
+    this finds the start, ``width`` years at a time down from ``at_most``, that works.
+
+    Parameters
+    ----------
+    people : pandas.DataFrame
+        As for :func:`death_rates`.
+    by : str or list of str, optional
+        The groups that must each have a death in the open group.
+    width : int
+        Step between the starts tried.
+    at_most : int
+        The start wanted when the data allow it.
+    year : int, optional
+        The calendar year followed, as for :func:`death_rates`.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    healthlab.errors.InvalidParameterError
+        If some group has no deaths at any age.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from healthlab.demography import open_age_with_deaths
+    >>> people = pd.DataFrame({"age": [30, 72, 80, 88], "died": [False, True, False, False],
+    ...                        "death_date": pd.to_datetime([None, "2020-07-01", None, None])})
+    >>> open_age_with_deaths(people, at_most=85)
+    70
+    """
+    check_frame(people, "people")
+    by = _by(by)
+    _need(people, ["age", "died", "death_date", *by], "people")
+    deaths, _ = _exposure(people, year)
+    ages = numeric(people["age"], "people['age']")
+    groups = people[by].drop_duplicates() if by else None
+    for start in range(at_most, -1, -width):
+        dead = people.loc[(deaths > 0) & (ages >= start), by]
+        if not by and len(dead):
+            return start
+        if by and len(dead.drop_duplicates()) == len(groups):
+            return start
+    raise InvalidParameterError(
+        "some group has no deaths at any age, so no life table can end; use a larger "
+        "population or fewer groups"
+    )
+
+
 def age_prevalence(
     people: pd.DataFrame,
     column: str,
