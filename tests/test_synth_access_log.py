@@ -9,6 +9,7 @@ import pytest
 from healthlab import datasets, synth
 from healthlab.errors import InvalidParameterError
 from healthlab.synth.access_log import MISUSE
+from healthlab.synth.access_staff import PRIMARY_CARE, staff_per_1000
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +42,10 @@ def test_legitimate_accesses_line_up_with_encounters(world, log):
     care = acc.merge(log["staff"][["staff_id", "department", "role"]], on="staff_id")
     care = care[care["role"].isin(["doctor", "nurse"])]
     enc = clinical["encounters"].dropna(subset=["facility_id"])
+    # A primary-care institution's general practitioners treat every department.
+    primary = enc["facility_level"].astype("string").isin(PRIMARY_CARE)
+    team = enc["department"].astype("string").mask(primary, "general_practice")
+    enc = enc.assign(department=team)
     pairs = care.merge(
         enc[["person_id", "facility_id", "department", "admit_date", "discharge_date"]].astype(
             {"facility_id": "int64", "department": "string"}
@@ -153,24 +158,58 @@ def test_progress_is_reported_step_by_step(world):
     assert {t for _, t in calls} == {len(calls)}
 
 
-def test_staff_follow_the_national_ratios_with_every_department_staffed(world, log):
+def test_every_team_with_encounters_has_a_doctor_and_primary_care_has_gps(world, log):
     population, clinical = world
-    from healthlab.synth.access_staff import staff_per_1000
-
     enc = clinical["encounters"].dropna(subset=["facility_id"])
     period = pd.Timestamp("2020-01-01") + pd.Timedelta(days=365)  # the log's 365 days
     enc = enc[(enc["admit_date"] >= "2020-01-01") & (enc["admit_date"] < period)]
-    staffed = log["staff"].query("role == 'doctor'")[["facility_id", "department"]]
-    wanted = enc[["facility_id", "department"]].astype({"facility_id": "int64"})
-    wanted = wanted.astype({"department": "string"}).drop_duplicates()
-    missing = wanted.merge(staffed.drop_duplicates(), how="left", indicator=True)
-    assert (missing["_merge"] == "both").all()  # a doctor in every department with encounters
-    # Above the floor of one per department, heads follow the ratio for the population.
-    doctors = log["staff"]["role"].eq("doctor").sum()
+    primary = enc["facility_level"].astype("string").isin(PRIMARY_CARE)
+    team = enc["department"].astype("string").mask(primary, "general_practice")
+    wanted = pd.DataFrame({"facility_id": enc["facility_id"].astype("int64"), "department": team})
+    wanted = wanted.drop_duplicates()
+    staff = log["staff"]
+    doctors = staff[staff["role"] == "doctor"]
+    missing = wanted.merge(doctors[["facility_id", "department"]].drop_duplicates(), how="left",
+                           indicator=True)  # fmt: skip
+    assert (missing["_merge"] == "both").all()  # a doctor in every team with encounters
+    # Primary care: general practitioners only, who see every department's patients.
+    gp_facilities = enc.loc[primary, "facility_id"].astype("int64").unique()
+    assert len(gp_facilities) > 0
+    at_gp = doctors[doctors["facility_id"].isin(gp_facilities)]
+    assert set(at_gp["department"]) == {"general_practice"}
+    # The tiny sample has more teams than the national ratio has doctors: the floor sets them.
     ratio_heads = staff_per_1000("doctor") * len(population) / 1000
-    assert doctors <= len(wanted) + ratio_heads + 1
-    assert staff_per_1000("doctor") == 2.9 and staff_per_1000("nurse") == 3.34
+    assert len(doctors) <= max(len(wanted), ratio_heads) + 1
     # Pharmacy, laboratory, billing, records and IT teams only where there are stays.
     stays = enc.loc[enc["encounter_type"] == "inpatient", "facility_id"].astype("int64")
-    support = log["staff"][~log["staff"]["role"].isin(["doctor", "nurse"])]
+    support = staff[~staff["role"].isin(["doctor", "nurse"])]
     assert len(support) > 0 and support["facility_id"].isin(stays).all()
+
+
+def test_staff_per_1000_and_role_mix_match_the_national_figures():
+    """50,000 people of one province: the care network holds one institution of each level,
+    and the teams come out at the 2020 ratios (NHC bulletin: 2.90 licensed and assistant
+    doctors, 3.34 registered nurses, 7.56 health technicians per 1,000)."""
+    from healthlab.synth.access_staff import HEALTH_TECHNICIANS_PER_1000
+    from healthlab.synth.facilities import make_facilities
+
+    people = synth.make_population(50_000, provinces=["Ningxia"], seed=4)
+    facilities = make_facilities(provinces=["Ningxia"], seed=4)
+    records = synth.make_clinical(people, facilities=facilities, seed=4)
+    assert records["encounters"]["facility_id"].nunique() == facilities["level"].nunique()
+    log = synth.make_access_log(records, population=people, days=365, seed=4)
+    per_1000 = log["staff"]["role"].value_counts() / len(people) * 1000
+    assert per_1000["doctor"] == pytest.approx(2.90, rel=0.05)
+    assert per_1000["nurse"] == pytest.approx(3.34, rel=0.05)
+    # Doctors, nurses, pharmacists and laboratory technicians: most of the health technicians
+    # (the rest are imaging and other technicians, public-health staff and trainees).
+    clinical_staff = per_1000[["doctor", "nurse", "pharmacist", "technician"]].sum()
+    assert 0.8 * HEALTH_TECHNICIANS_PER_1000 < clinical_staff < HEALTH_TECHNICIANS_PER_1000
+    # The mix: 1.15 nurses a doctor nationally; administration a few per cent of the staff.
+    assert per_1000["nurse"] / per_1000["doctor"] == pytest.approx(3.34 / 2.90, rel=0.1)
+    admin = per_1000[["billing", "records", "it"]].sum() / per_1000.sum()
+    assert 0.02 < admin < 0.1
+    # Each doctor carries a real workload: hundreds of patients a year, not a handful.
+    acc = log["accesses"].merge(log["staff"][["staff_id", "role"]], on="staff_id")
+    doctors = acc[acc["role"] == "doctor"].groupby("staff_id")["person_id"].nunique()
+    assert doctors.median() > 300

@@ -226,3 +226,28 @@ def test_clinical_generator_routes_encounters_through_the_choice_model(facilitie
     city = inp["urban"].mean()
     expected = city * shares["city"]["tertiary"] + (1 - city) * shares["county"]["tertiary"]
     assert abs((inp["level"] == "tertiary").mean() - expected) < 4 * np.sqrt(0.25 / len(inp))
+
+
+def test_care_network_is_the_samples_share_of_each_province_and_level(facilities):
+    group = ["province", "level"]
+    small = choice.care_network(facilities, people=50_000, seed=0)
+    # A sample this small keeps one institution of each level in each province.
+    assert (small.groupby(group).size() == 1).all()
+    assert len(small) == facilities.groupby(group).ngroups
+    # Ten million people: about 0.7% of each group (at least one), the smaller ones included.
+    large = choice.care_network(facilities, people=10_000_000, seed=0)
+    share = 10_000_000 / load_provinces()["population_2020"].sum()
+    want = np.maximum(1, np.rint(share * facilities.groupby(group).size()))
+    assert (large.groupby(group).size() == want).all()
+    # A ranking: the larger network holds the smaller; large institutions are kept more often.
+    assert small["facility_id"].isin(large["facility_id"]).all()
+    tertiary = facilities["level"] == "tertiary"
+    kept = facilities["facility_id"].isin(large["facility_id"])
+    assert facilities.loc[tertiary & kept, "beds"].mean() > facilities.loc[tertiary, "beds"].mean()
+    # The whole population keeps every institution; the same seed, the same network.
+    everyone = choice.care_network(facilities, people=2_000_000_000, seed=0)
+    assert len(everyone) == len(facilities)
+    again = choice.care_network(facilities, people=50_000, seed=0)
+    assert again["facility_id"].equals(small["facility_id"])
+    with pytest.raises(InvalidParameterError, match="people"):
+        choice.care_network(facilities, people=-1)

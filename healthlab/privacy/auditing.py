@@ -4,7 +4,9 @@ Three methods that hospitals and the literature use, run over an access log (the
 dataset, or :func:`healthlab.synth.make_access_log`) and the clinical records it belongs to:
 
 - explanation-based auditing (Fabbri and LeFevre): an access is explained when data elsewhere in
-  the records give a reason for it: an encounter in the employee's department around that time,
+  the records give a reason for it: an encounter in the employee's department around that time
+  (at a primary-care institution, whose general practitioners treat every department, an
+  encounter in any department for its general practitioners and nurses),
   a consultation asked of that department, an order the pharmacy or laboratory had to fill, or a
   duty of the employee's role (billing and medical records after a stay). The unexplained rest
   is what a compliance officer needs to read;
@@ -38,6 +40,7 @@ import pandas as pd
 
 from healthlab.errors import InvalidParameterError
 from healthlab.synth.access_log import LAB_TESTS
+from healthlab.synth.access_staff import PRIMARY_CARE
 
 __all__ = [
     "RULES",
@@ -141,13 +144,21 @@ def _tables(log, clinical) -> dict[str, pd.DataFrame]:
                 "admit_date",
                 "discharge_date",
             ]
-        ],
+        ].assign(primary_care=_primary_care(clinical["encounters"])),
         "meds": clinical["medications"][["encounter_id", "date"]],
         "labs": clinical["observations"].loc[
             clinical["observations"]["loinc"].astype("string").isin(LAB_TESTS),
             ["encounter_id", "date"],
         ],
     }
+
+
+def _primary_care(enc: pd.DataFrame) -> np.ndarray:
+    """Whether each encounter is at a primary-care institution (whose general practitioners
+    treat every department); False throughout for records without ``facility_level``."""
+    if "facility_level" not in enc:
+        return np.zeros(len(enc), bool)
+    return enc["facility_level"].astype("string").isin(PRIMARY_CARE).to_numpy(bool)
 
 
 _EXPLAIN = """
@@ -160,12 +171,14 @@ e AS (
     SELECT person_id, facility_id, CAST(department AS VARCHAR) AS department, encounter_id,
            CAST(admit_date AS TIMESTAMP) AS admit,
            CAST(discharge_date AS TIMESTAMP) + INTERVAL 1 DAY AS discharge,
-           CAST(encounter_type AS VARCHAR) = 'inpatient' AS stay
+           CAST(encounter_type AS VARCHAR) = 'inpatient' AS stay, primary_care
     FROM enc WHERE facility_id IS NOT NULL
 ),
 hits AS (
     SELECT a.access_id,
-        CASE WHEN a.role IN ('doctor', 'nurse') AND e.department = a.department
+        CASE WHEN a.role IN ('doctor', 'nurse')
+                  AND (e.department = a.department
+                       OR (e.primary_care AND a.department = 'general_practice'))
                   AND a.time >= e.admit - INTERVAL (? ) DAY
                   AND a.time < e.discharge + INTERVAL (?) DAY THEN 1
              WHEN a.role = 'billing' AND a.time >= e.admit
@@ -221,6 +234,15 @@ def explain_accesses(
     log, clinical, *, before_days: int = 1, after_days: int = 7, duty_days: int = 30
 ) -> AccessAudit:
     """Explain each access from the clinical records, and flag the high-risk rules it trips.
+
+    The reasons, tried in order: ``treating_department``, a doctor or nurse of the
+    encounter's department at its facility, from ``before_days`` before the encounter to
+    ``after_days`` after its end (at a primary-care institution, a township or community
+    health centre or station, the general practitioners treat every department, so a doctor or
+    nurse of ``general_practice`` there explains an encounter in any department);
+    ``consultation``, a doctor of a department consulted during a stay, in the week after;
+    ``order``, the pharmacy or the laboratory around an order of the encounter; ``role_duty``,
+    billing during and after an encounter, medical records after a stay.
 
     Parameters
     ----------

@@ -4,13 +4,15 @@ Most leaks of health records are insiders who look where they should not, or exp
 hospitals answer with access logs and auditing. Real logs are among the most sensitive data
 there are, so students never see one. This module makes them for the synthetic clinical records.
 
-The generative story. Every facility the records route encounters to gets a team (doctors and
-nurses per department; pharmacists, laboratory technicians, billing, medical-records and IT
-staff where it has stays) sized to its share of the workload at the national staff ratios, at
-least one doctor per department with encounters, with surnames from the national frequency table
-and homes in the districts it serves; a few staff are patients of their own facility. Each
-workstation belongs to one department. Care leaves accesses where it happens: the treating
-doctor opens and edits the record at a visit, reads results in the days after; on a ward the
+The generative story. Every facility the records route encounters to gets teams (doctors and
+nurses per department at a hospital, one team of general practitioners for every department at
+a primary-care institution; pharmacists, laboratory technicians, billing, medical-records and IT
+staff where it has stays) sized to their share of the workload at the national staff ratios
+(2.90 doctors and 3.34 nurses per 1,000 people in 2020), at least one doctor per team with
+encounters, with surnames from the national frequency table and homes in the districts it
+serves; a few staff are patients of their own facility. Each workstation belongs to one
+department. Care leaves accesses where it happens: the treating team's doctor opens and edits
+the record at a visit, reads results in the days after; on a ward the
 attending doctor rounds every morning and nurses chart each shift, night shifts included;
 pharmacy reads orders, the laboratory reads and writes results, billing closes the account,
 medical records codes the stay after discharge and sometimes prints or exports it for an insurer
@@ -45,6 +47,7 @@ from healthlab.synth.access_staff import (
     ROLES,
     make_staff,
     pick_in_groups,
+    team_departments,
 )
 from healthlab.synth.identities import surnames_and_streets
 
@@ -57,7 +60,8 @@ ACTIONS = ("view", "modify", "print", "export")
 #: ``credential``: the share of employees who commit it in the period; ``coworker``: the
 #: chance that an employee looks up a given colleague who is a patient; ``prominent``: the
 #: chance that an employee of a facility that treats a prominent patient looks them up.
-#: Assumptions, set so misuse is a few accesses in a thousand, as audits of hospital logs find.
+#: Assumptions per employee (no public figure for China was found); with staff at the national
+#: ratios, misuse is well under one access in a thousand.
 MISUSE = {
     "surname": 0.01,
     "neighbour": 0.01,
@@ -227,8 +231,9 @@ def _check(clinical, population, days, misuse) -> tuple[dict, dict]:
 
 def _encounters(clinical, start, days) -> pd.DataFrame:
     columns = ["encounter_id", "person_id", "facility_id", "department", "encounter_type",
-               "admit_date", "length_of_stay"]  # fmt: skip
-    enc = clinical["encounters"][columns]
+               "admit_date", "length_of_stay", "facility_level"]  # fmt: skip
+    enc = clinical["encounters"]
+    enc = enc[[c for c in columns if c in enc]]
     keep = enc["facility_id"].notna().to_numpy().copy()
     keep &= ~enc["encounter_id"].duplicated().to_numpy()  # the first row of each encounter
     admit = enc["admit_date"].to_numpy("datetime64[s]").astype(np.int64)
@@ -242,6 +247,9 @@ def _encounters(clinical, start, days) -> pd.DataFrame:
     for column in ("department", "encounter_type"):
         if not isinstance(enc[column].dtype, pd.CategoricalDtype):
             enc[column] = enc[column].astype("string").astype("category")
+    # The team that treats it: its department at a hospital, the general practitioners of a
+    # primary-care institution.
+    enc["team"] = team_departments(enc)
     obs = clinical["observations"]
     labs = obs["encounter_id"][obs["loinc"].isin(LAB_TESTS).to_numpy(bool)]
     enc["has_meds"] = enc["encounter_id"].isin(clinical["medications"]["encounter_id"])
@@ -329,7 +337,7 @@ def _patients(enc, population, seed) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _care(enc, team, staff, start, rng) -> tuple[_Rows, pd.DataFrame]:
     rows = _Rows()
     f = enc["facility_id"].to_numpy()
-    d = _codes(team.departments, enc["department"])
+    d = _codes(team.departments, enc["team"])
     who = enc["person_id"].to_numpy()
     t_day = start + enc["day"].to_numpy() * _SEC_DAY
     visit = enc["encounter_type"].ne("inpatient").to_numpy(bool)
@@ -568,7 +576,7 @@ def make_access_log(
     workstations, home = _workstations(staff, rng)
     staff["workstation_id"] = home
     departments = pd.Index(
-        sorted(set(staff["department"].unique()) | set(enc["department"].dropna().unique()))
+        sorted(set(staff["department"].unique()) | set(enc["team"].dropna().unique()))
     )
     team = _Team(staff, departments)
     step()

@@ -1,11 +1,16 @@
 """The staff of the facilities in an access log, their workstations and the prominent patients.
 
-Each role's head count is the national ratio for the population the records belong to, shared
-among facility-departments in proportion to the workload the records give them; every department
-with encounters keeps a doctor (so a facility the synthetic sample barely uses has a skeleton
-team). Staff are drawn with surnames from the national frequency table and a home street in a
-district the facility serves. A small share of staff are
-themselves patients of their facility: they are people of the population, with its identity.
+Each role's head count is the national ratio for the population the records belong to (2020:
+2.90 licensed and assistant doctors and 3.34 registered nurses per 1,000), shared among the
+teams of each facility in proportion to the workload the records give them, with at least one
+doctor in every team that has encounters. The records route a sample's encounters within a care
+network sized to the sample (:func:`healthlab.synth.choice.care_network`), so from medium size
+up the workload, not that floor, sets the teams. Hospitals have a team per department; the
+primary-care institutions (township health centres, community health centres and stations)
+have one team of general practitioners who treat every department's patients. Staff are drawn
+with surnames from the national frequency table and a home street in a district the facility
+serves. A small share of staff are themselves patients of their facility: they are people of
+the population, with its identity.
 """
 
 from __future__ import annotations
@@ -25,6 +30,19 @@ ROLE_DEPARTMENT = {
     "records": "medical_records",
     "it": "information",
 }
+
+#: Levels whose doctors are general practitioners who treat every department's patients (one
+#: team, in ``general_practice``): township health centres and community health centres and
+#: stations, the primary-care institutions of the facility table (village clinics are counted in
+#: township centres).
+PRIMARY_CARE = ("township_health_centre", "community_health_centre", "community_health_station")
+GP_DEPARTMENT = "general_practice"
+
+#: Health technicians (doctors, nurses, pharmacists, technicians and others) per 1,000 people in
+#: 2020: 10.678 million (NHC, statistical bulletin 2020, as reprinted by China News Service,
+#: 2021-07-14) over the year-end population of 1,411.78 million. The roles of the log cover the
+#: doctors, nurses, pharmacists and laboratory technicians among them.
+HEALTH_TECHNICIANS_PER_1000 = 7.56
 
 #: Staff per 1,000 people of the roles besides doctors and nurses (whose ratios are the NHC's
 #: 2020 figures the facilities are calibrated to: 2.90 and 3.34). Assumptions of the order of
@@ -61,23 +79,62 @@ def staff_per_1000(role: str) -> float:
     return STAFF_PER_1000[role]
 
 
-def _allocate(weight: np.ndarray, total: float, floor: np.ndarray) -> np.ndarray:
-    """Head counts in proportion to ``weight`` summing to about ``total``, at least ``floor``."""
+def _allocate(weight, total: float, floor) -> np.ndarray:
+    """Head counts ``max(floor, round(lam * weight))`` summing to about ``total``.
+
+    ``lam`` is found by bisection, so the floors are met first and the rest of the total goes
+    where the work is; where the floors alone exceed ``total`` (a sample too small for its
+    teams), the floors are the counts.
+    """
     weight = np.asarray(weight, float)
-    mass = weight.sum()
-    share = weight / mass if mass > 0 else np.zeros_like(weight)
-    return np.maximum(np.rint(total * share), floor).astype(np.int64)
+    floor = np.asarray(floor, np.int64) * np.ones(len(weight), np.int64)
+    if len(weight) == 0 or weight.sum() <= 0 or floor.sum() >= total:
+        return floor
+
+    def heads(lam: float) -> np.ndarray:
+        return np.maximum(floor, np.rint(lam * weight)).astype(np.int64)
+
+    lo, hi = 0.0, 2.0 * total / weight.sum()
+    while heads(hi).sum() < total:
+        hi *= 2
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if heads(mid).sum() < total else (lo, mid)
+    return heads(hi)
+
+
+def team_departments(enc: pd.DataFrame) -> pd.Categorical:
+    """The department of the team that treats each encounter: its own at a hospital, the
+    general practitioners' at a primary-care institution (:data:`PRIMARY_CARE`)."""
+    department = enc["department"]
+    if not isinstance(department.dtype, pd.CategoricalDtype):
+        department = department.astype("string").astype("category")
+    names = department.cat.categories.astype(str).tolist()
+    if GP_DEPARTMENT not in names:
+        names.append(GP_DEPARTMENT)
+    codes = pd.Index(names).get_indexer(department.cat.categories.astype(str))
+    team = np.where(department.cat.codes.to_numpy() >= 0, codes[department.cat.codes], -1)
+    if "facility_level" in enc:
+        level = enc["facility_level"]
+        if isinstance(level.dtype, pd.CategoricalDtype):
+            primary = np.append(level.cat.categories.astype(str).isin(PRIMARY_CARE), False)
+            primary = primary[level.cat.codes.to_numpy()]
+        else:
+            primary = level.astype("string").isin(PRIMARY_CARE).to_numpy(bool)
+        team = np.where(primary, names.index(GP_DEPARTMENT), team)
+    return pd.Categorical.from_codes(team, pd.Index(names, dtype="string"))
 
 
 def _team_sizes(enc: pd.DataFrame, people: int) -> pd.DataFrame:
     """Head counts by facility, department and role, in proportion to the workload.
 
     The national ratios of :func:`staff_per_1000` give each role's total for ``people``
-    people; a facility-department gets the share of it that its workload (visits and bed-days
-    for doctors; bed-days and emergency visits for nurses) is of the whole. Every department
-    with encounters keeps a doctor, every one with stays or emergencies a nurse. Pharmacy,
-    laboratory, billing, medical records and IT teams sit in facilities with stays (hospitals
-    in the sample); elsewhere the doctor dispenses and takes payment.
+    people; a team (a hospital department, or a primary-care institution's general
+    practitioners: ``enc["team"]``) gets the share of it that its workload (visits and
+    bed-days for doctors; bed-days and emergency visits for nurses) is of the whole, after a
+    floor of one doctor in every team with encounters and one nurse in every team with stays
+    or emergencies. Pharmacy, laboratory, billing, medical records and IT teams sit in
+    facilities with stays; elsewhere the doctor dispenses and takes payment.
     """
     visits = enc["encounter_type"].ne("inpatient")
     emergency = enc["encounter_type"].eq("emergency")
@@ -87,17 +144,16 @@ def _team_sizes(enc: pd.DataFrame, people: int) -> pd.DataFrame:
         inpatient=~visits,
         bed_days=np.where(visits, 0, enc["los"]),
     )
-    dept = work.groupby(["facility_id", "department"], observed=True).agg(
+    dept = work.groupby(["facility_id", "team"], observed=True).agg(
         visits=("visits", "sum"), emergency=("emergency", "sum"), bed_days=("bed_days", "sum")
     )
     total = {role: staff_per_1000(role) * people / 1000 for role in ROLES}
-    doctor_work = dept["visits"] + BED_DAY_VISITS * dept["bed_days"]
+    doctor_work = (dept["visits"] + BED_DAY_VISITS * dept["bed_days"]).to_numpy(float)
     nurse_work = (dept["bed_days"] + EMERGENCY_BED_DAYS * dept["emergency"]).to_numpy(float)
+    teams = dept.index.to_frame(index=False).rename(columns={"team": "department"})
     parts = [
-        dept.index.to_frame(index=False).assign(
-            n=_allocate(doctor_work, total["doctor"], 1), role="doctor"
-        ),
-        dept.index.to_frame(index=False).assign(
+        teams.assign(n=_allocate(doctor_work, total["doctor"], 1), role="doctor"),
+        teams.assign(
             n=_allocate(nurse_work, total["nurse"], (nurse_work > 0).astype(np.int64)),
             role="nurse",
         ),
@@ -136,7 +192,8 @@ def _team_sizes(enc: pd.DataFrame, people: int) -> pd.DataFrame:
 def make_staff(enc: pd.DataFrame, patients: pd.DataFrame, *, people: int, rng) -> pd.DataFrame:
     """The staff table: one row per employee, with identity, home and (maybe) a person_id.
 
-    ``enc`` holds the encounters of the log (with ``has_meds``/``has_labs`` flags);
+    ``enc`` holds the encounters of the log (with ``has_meds``/``has_labs`` flags and the
+    ``team`` of :func:`team_departments`);
     ``patients`` one row per (facility, person) who is a patient there, with identity columns
     (``surname``, ``district``, ``street``, ``province_code``, ``age``); ``people`` is the
     size of the population the records belong to.
@@ -196,3 +253,11 @@ def pick_in_groups(sorted_keys: np.ndarray, wanted: np.ndarray, rng) -> np.ndarr
     lo = np.searchsorted(sorted_keys, wanted, side="left")
     hi = np.searchsorted(sorted_keys, wanted, side="right")
     return lo + np.floor(rng.random(len(wanted)) * (hi - lo)).astype(np.int64)
+
+
+def staff_per_1000_people(tables, *, roles) -> float:
+    """Staff of ``roles`` per 1,000 people of the population (a calibration statistic of the
+    ``access_log`` card: ``tables`` maps ``staff`` and ``population`` to their frames)."""
+    roles = [roles] if isinstance(roles, str) else list(roles)
+    staff = tables["staff"]
+    return float(staff["role"].isin(roles).sum() / len(tables["population"]) * 1000)

@@ -21,6 +21,15 @@ The choice model has three steps, each a documented draw:
 Patients live at a point drawn inside their province's box (see
 :mod:`healthlab.synth.facilities`), the same point for the same district label, with a small
 offset of their own.
+
+**The care network of a sample.** The facility table is the whole country's (about 106,500
+institutions), but a synthetic population is a sample of it: a million people are one in
+1,400 residents. Spread over every institution, a sample's encounters would leave each with a
+handful a year, and no team sized to that work could exist (a department with two visits a year
+needs no doctor, yet the visits have one). :func:`care_network` keeps the share of each
+province's institutions of each level that the sample is of the people they serve (at least one
+of each, larger institutions more often), so each kept institution carries the workload of its
+real catchment in the sample. The clinical generator routes encounters within this network.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from healthlab._blocks import blocks
+from healthlab._blocks import block_rng, blocks
 from healthlab._validation import check_seed
 from healthlab.errors import InvalidParameterError
 from healthlab.synth._reference import LEVELS, load_provinces
@@ -38,6 +47,7 @@ __all__ = [
     "HUBS",
     "LEVEL_SHARES",
     "assign_facilities",
+    "care_network",
     "facility_load",
     "home_locations",
 ]
@@ -101,6 +111,63 @@ _FALLBACK = {  # the next level up when a province has none of the drawn level
     "secondary": "tertiary",
     "tertiary": "secondary",
 }
+
+
+def care_network(facilities: pd.DataFrame, *, people: int, seed: int = 0) -> pd.DataFrame:
+    """The institutions a population of ``people`` uses: its share of each province and level.
+
+    ``share`` is ``people`` over the 2020 census population of the provinces in
+    ``facilities``; each (province, level) keeps ``max(1, round(share x count))`` of its
+    institutions, drawn without replacement with weights ``1 + beds`` (Efraimidis and
+    Spirakis), so every level stays present in every province (the choice model's fall-backs
+    are those of the full table) and large institutions are kept more often. The draws are a
+    ranking: a larger population keeps the same institutions and more. At ``people`` equal to
+    the provinces' population every institution is kept.
+
+    Parameters
+    ----------
+    facilities : pandas.DataFrame
+        As made by :func:`healthlab.synth.facilities.make_facilities`.
+    people : int
+        Size of the population whose care the network carries.
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The kept rows of ``facilities``, in their order.
+
+    Examples
+    --------
+    >>> from healthlab.synth.facilities import make_facilities
+    >>> fac = make_facilities(provinces=["Ningxia"], seed=0)
+    >>> kept = care_network(fac, people=50_000, seed=0)
+    >>> len(fac) > 500, sorted(kept["level"].unique()) == sorted(fac["level"].unique())
+    (True, True)
+    >>> len(kept) == fac["level"].nunique()  # one of each level for 50,000 of 7.2 million
+    True
+    """
+    seed = check_seed(seed)
+    if isinstance(people, bool) or not isinstance(people, int | np.integer) or people < 0:
+        raise InvalidParameterError(f"people must be a whole number >= 0, got {people!r}")
+    prov = load_provinces().set_index("province")["population_2020"]
+    names = facilities["province"].astype("string")
+    served = float(prov.reindex(names.unique().tolist()).fillna(0).sum())
+    share = min(1.0, people / served) if served > 0 else 1.0
+    group = names.str.cat(facilities["level"].astype("string"), sep="/").to_numpy(object)
+    codes, uniques = pd.factorize(group)
+    count = np.bincount(codes, minlength=len(uniques))
+    keep_n = np.maximum(1, np.rint(share * count)).astype(np.int64)
+    # Efraimidis-Spirakis: the smallest exponential / weight keys of each group are kept.
+    rng = block_rng(seed, "care-network", 0)
+    weight = 1.0 + facilities["beds"].to_numpy(float)
+    key = rng.exponential(size=len(facilities)) / weight
+    order = np.lexsort((key, codes))
+    rank = np.empty(len(order), np.int64)
+    starts = np.concatenate([[0], np.cumsum(count)[:-1]])
+    rank[order] = np.arange(len(order)) - np.repeat(starts, count)
+    return facilities[rank < keep_n[codes]]
 
 
 def _unit_hash(values, salt: str) -> np.ndarray:

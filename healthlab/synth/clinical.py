@@ -25,7 +25,10 @@ the death date):
    stage of their eGFR) and the drugs; admissions list the other diagnosed conditions.
 4. **Where.** The level of care (tertiary hospital ... community health station) is drawn by
    kind and residence, and, given facilities, the facility within it
-   (:mod:`healthlab.synth.choice`).
+   (:mod:`healthlab.synth.choice`), among the institutions of the care network of a sample of
+   this many people (:func:`healthlab.synth.choice.care_network`: its share of each province's
+   institutions of each level, at least one), so each institution sees the workload of its
+   catchment in the sample, not a nation's institutions a handful of encounters each.
 5. **How long and how much.** Stays are log-normal by reason and age, scaled so each level's
    mean is its figure (deliveries 3-6 days apart); costs are log-normal (admissions in
    proportion to LOS^0.8), scaled to the year's cost per visit and per admission at the level,
@@ -566,7 +569,9 @@ def make_clinical(
         seed differ only in it.
     facilities : pandas.DataFrame, optional
         Facilities (``healthlab.synth.facilities.make_facilities``): fill ``facility_id`` with
-        the facility choice model of :mod:`healthlab.synth.choice`; missing otherwise.
+        the facility choice model of :mod:`healthlab.synth.choice`, within the care network of
+        a population of this size (:func:`healthlab.synth.choice.care_network`); missing
+        otherwise.
     out : str or pathlib.Path, optional
         Write each table as Parquet partitions ``out/<table>/part-*.parquet`` (one per block of
         people) instead of returning them; memory stays bounded at any size.
@@ -612,6 +617,12 @@ def make_clinical(
     year = M.check_year(_year(first)) if len(first) else 2020
     lo, hi = _period(year, start, end)
     total = _count(population, first)
+    if facilities is not None:
+        # The institutions a sample of this size uses (healthlab.synth.choice.care_network):
+        # the same for any partitioning, since it depends on the number of people only.
+        from healthlab.synth.choice import care_network
+
+        facilities = care_network(facilities, people=total, seed=seed)
     results: dict[str, list] = {t: [] for t in TABLES[:-1]}
     done, part, seen = 0, 0, set()
     for frame in _chain(first, frames):
