@@ -120,6 +120,42 @@ def test_bloom_encoding_keyed(ids):
         bloom_encode(ids.head(5), key="k", bits=100)
 
 
+def _filter_by_definition(values: dict, key: bytes, bits: int, salt=None) -> np.ndarray:
+    """One record's filter token by token: each bigram of ``_value_``, named by its field."""
+    from healthlab.sharing.bloom import _positions
+
+    tokens = []
+    for f, v in values.items():
+        if v is not None:
+            text = f"_{v}_"
+            tokens += [f + ":" + text[i : i + 2] for i in range(len(text) - 1)]
+    if salt is not None:
+        tokens = [f"{salt}|{t}" for t in tokens]
+    on = np.zeros(bits, bool)
+    if tokens:
+        on[_positions(tokens, key, bits, 5).ravel()] = True
+    return np.packbits(on, bitorder="little").view(np.uint64)
+
+
+def test_bloom_encoding_is_the_definition():
+    """Records encoded once per distinct value, bigrams as integers: the same filter bits."""
+    frame = pd.DataFrame({
+        "name": ["wangwei", "wangwei", None, "", "王伟", "𠀀b", "lina", "wangwei"],
+        "born": ["19800102", "19800102", "19751230", None, None, "1", "19800102", "19800102"],
+    })  # fmt: skip
+    salt = pd.Series([1980, 1981, 1975, 1990, 1990, 2000, 1980, 1980])
+    for kw in ({}, {"salt": salt}):
+        got = bloom_encode(frame, key="k", bits=256, **kw)
+        for r in range(len(frame)):
+            values = {f: (None if pd.isna(v) else v) for f, v in frame.iloc[r].items()}
+            tag = None if not kw else str(salt[r])
+            expected = _filter_by_definition(values, b"k", 256, tag)
+            np.testing.assert_array_equal(got[r], expected, err_msg=f"record {r}, {kw.keys()}")
+    # Salting separates equal names of different birth years, and only those.
+    salted = bloom_encode(frame, key="k", bits=256, salt=salt)
+    assert (salted[0] != salted[1]).any() and (salted[0] == salted[7]).all()
+
+
 def test_link_systems_contract(systems):
     out = link_systems(systems.paths, method="probabilistic", seed=0)
     assert list(out.columns) == ["system", "local_id", "cluster_id"]

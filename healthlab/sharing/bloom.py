@@ -107,6 +107,38 @@ def _positions(tokens, key: bytes, bits: int, hashes: int) -> np.ndarray:
     return (np.frombuffer(raw, np.uint32).reshape(len(tokens), hashes) % bits).astype(np.int64)
 
 
+def _distinct_rows(columns: list[pd.Series], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A code per row, equal for rows equal in every column (missing equal to missing), and
+    the first row of each code (codes number the rows' values in order of appearance)."""
+    code = np.zeros(n, np.int64)
+    for col in columns:  # factorize hashes, where numpy's unique would sort
+        c, uniq = pd.factorize(col, use_na_sentinel=False)
+        code = pd.factorize(code * len(uniq) + c)[0]  # below n * n: no overflow in int64
+    return code, np.flatnonzero(~pd.Series(code).duplicated().to_numpy())
+
+
+def _bigrams(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each bigram of the values padded with ``_``: its row, and the bigram as one integer.
+
+    The integer holds the bigram's two code points (21 bits each), so that the bigrams are
+    counted and matched in numpy, never as Python strings per record.
+    """
+    have = text.notna().to_numpy(bool)
+    if not have.any():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    padded = ("_" + text[have] + "_").to_numpy(dtype=str)  # UCS-4, zeros after each end
+    points = padded.view(np.uint32).reshape(len(padded), -1).astype(np.int64)
+    length = np.char.str_len(padded)
+    valid = np.arange(points.shape[1] - 1) < (length - 1)[:, None]
+    row, _ = np.nonzero(valid)
+    code = points[:, :-1][valid] << 21 | points[:, 1:][valid]
+    return np.flatnonzero(have)[row], code
+
+
+def _chars(code: np.ndarray) -> list[str]:
+    return [chr(c >> 21) + chr(c & 0x1FFFFF) for c in code.tolist()]
+
+
 def _check_hardening(hardening) -> dict:
     if hardening is None:
         return {}
@@ -166,39 +198,43 @@ def bloom_encode(
     missing = [f for f in fields if f not in frame]
     if missing:
         raise InvalidParameterError(f"the frame lacks the fields {missing}")
-    n = len(frame)
     width = bits * (2 if balance else 1) // (2 if xor_fold else 1)
-    out = np.zeros((n, width // 64), np.uint64)
-    cache: dict = {}
     perm = np.random.default_rng(list(hashlib.sha256(k + b"|balance").digest())).permutation(
         2 * bits
     )
-    prefix = None if salt is None else salt.astype(TEXT).fillna("").to_numpy(object)
-    for lo in range(0, n, _CHUNK):  # fixed-size chunks of records bound the memory
-        part = frame.iloc[lo : lo + _CHUNK]
-        dense = np.zeros((len(part), bits), bool)
-        tag = None if prefix is None else pd.Series(prefix[lo : lo + len(part)], dtype=TEXT)
-        for f in fields:  # a handful of fields
-            text = ("_" + part[f].astype(TEXT) + "_").reset_index(drop=True)
-            longest = text.str.len().max()  # missing when the field is missing throughout
-            for i in range(0 if pd.isna(longest) else int(longest) - 1):  # bigram positions
-                bigram = text.str[i : i + 2]
-                token = f + ":" + bigram if tag is None else tag + "|" + f + ":" + bigram
-                code, uniq = pd.factorize(token)  # in Arrow: no Python strings per record
-                ok = (bigram.str.len() == 2).fillna(False).to_numpy(bool) & (code >= 0)
-                new = [u for u in uniq if u not in cache]
-                if new:
-                    cache.update(zip(new, _positions(new, k, bits, hashes), strict=True))
-                pos = np.array([cache[u] for u in uniq], np.int64).reshape(len(uniq), hashes)
-                dense[np.repeat(np.flatnonzero(ok), hashes), pos[code[ok]].ravel()] = True
+    text = [frame[f].astype(TEXT).reset_index(drop=True) for f in fields]
+    tag = None if salt is None else salt.astype(TEXT).fillna("").reset_index(drop=True)
+    # A filter depends on the record's values (and salt) only: each distinct record is
+    # encoded once and copied to the others (sexes, dates and names repeat a lot).
+    record, first = _distinct_rows(text + ([] if tag is None else [tag]), len(frame))
+    tag_code, tags = (None, None) if tag is None else pd.factorize(tag.iloc[first])
+    distinct = np.zeros((len(first), width // 64), np.uint64)
+    cache: dict = {}
+    for lo in range(0, len(first), _CHUNK):  # fixed-size chunks of records bound the memory
+        chunk = slice(lo, lo + _CHUNK)
+        dense = np.zeros((len(first[chunk]), bits), bool)
+        for f, values in zip(fields, text, strict=True):  # a handful of fields
+            at, bigram = _bigrams(values.iloc[first[chunk]])
+            # Tokens are named and hashed once per distinct token, not once per record.
+            token, grams = pd.factorize(bigram)
+            names = [f + ":" + g for g in _chars(grams)]
+            if tag_code is not None:  # a token is the bigram with the record's salt
+                token, pair = pd.factorize(tag_code[chunk][at] * len(grams) + token)
+                plain = names
+                names = [tags[p // len(grams)] + "|" + plain[p % len(grams)] for p in pair.tolist()]
+            new = [t for t in names if t not in cache]
+            if new:
+                cache.update(zip(new, _positions(new, k, bits, hashes), strict=True))
+            pos = np.array([cache[t] for t in names], np.int64).reshape(len(names), hashes)
+            dense[np.repeat(at, hashes), pos[token].ravel()] = True
         if balance:
             dense = np.concatenate([dense, ~dense], axis=1)[:, perm]
         if xor_fold:
             half = dense.shape[1] // 2
             dense = dense[:, :half] ^ dense[:, half:]
-        dense = np.ascontiguousarray(dense)
-        out[lo : lo + len(part)] = np.packbits(dense, axis=1, bitorder="little").view(np.uint64)
-    return out
+        packed = np.packbits(np.ascontiguousarray(dense), axis=1, bitorder="little")
+        distinct[chunk] = packed.view(np.uint64)
+    return distinct[record]
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -217,7 +253,7 @@ def _encode_sources(con, frames, compared, rules, key, hardening) -> list[int]:
     ``f<field>_<word>`` and ``ones<field>``), and ``present`` has bit ``field`` set when the
     record has that field. Returns the words of each field's filter.
     """
-    from healthlab.sharing.compare import bloom_tokens
+    from healthlab.sharing.compare import bloom_columns, bloom_tokens
 
     salt_col = hardening.get("salt")
     salted = None
@@ -231,7 +267,8 @@ def _encode_sources(con, frames, compared, rules, key, hardening) -> list[int]:
     secret = hashlib.sha256(_key(key)).hexdigest()
     words: list[int] = []
     for i in range(len(frames)):
-        prepared = con.execute(f"SELECT * FROM src_{i} ORDER BY __row").df()
+        cols = ", ".join(f'"{c}"' for c in ["__row", *bloom_columns(compared)])
+        prepared = con.execute(f"SELECT {cols} FROM src_{i} ORDER BY __row").df()
         tokens = pd.DataFrame(bloom_tokens(prepared, compared))
         salt = None
         if salted is not None:

@@ -307,6 +307,14 @@ def comparisons(compared: list[Compared]) -> list:
     ]  # fmt: skip
 
 
+def bloom_columns(compared: list[Compared]) -> list[str]:
+    """The prepared columns :func:`bloom_tokens` reads (a name's key besides the name)."""
+    out = []
+    for c in compared:
+        out += [c.internal, f"{c.internal}__key"] if c.kind == "name" else [c.internal]
+    return out
+
+
 def bloom_tokens(prepared: pd.DataFrame, compared: list[Compared]) -> dict[str, pd.Series]:
     """The text each compared column contributes to a record's Bloom filter, per field."""
     out = {}
@@ -314,8 +322,10 @@ def bloom_tokens(prepared: pd.DataFrame, compared: list[Compared]) -> dict[str, 
         col = prepared[c.internal]
         if c.kind == "name":
             out[c.internal] = prepared[f"{c.internal}__key"]
-        elif c.kind == "date":
-            out[c.internal] = col.dt.strftime("%Y%m%d").astype(TEXT)
+        elif c.kind == "date":  # strftime works value by value: once per distinct date
+            code, days = pd.factorize(col)
+            text = pd.array([*days.strftime("%Y%m%d"), None], dtype=TEXT)
+            out[c.internal] = pd.Series(text[code], index=col.index)
         elif c.kind == "numeric":
             out[c.internal] = pd.Series(np.round(col, 2)).astype(TEXT)
         else:
