@@ -6,7 +6,8 @@ dataset, or :func:`healthlab.synth.make_access_log`) and the clinical records it
 - explanation-based auditing (Fabbri and LeFevre): an access is explained when data elsewhere in
   the records give a reason for it: an encounter in the employee's department around that time
   (at a primary-care institution, whose general practitioners treat every department, an
-  encounter in any department for its general practitioners and nurses),
+  encounter in any department for its general practitioners and nurses; for a nurse, a stay or
+  an emergency visit, where nurses work),
   a consultation asked of that department, an order the pharmacy or laboratory had to fill, or a
   duty of the employee's role (billing and medical records after a stay). The unexplained rest
   is what a compliance officer needs to read;
@@ -171,12 +172,13 @@ e AS (
     SELECT person_id, facility_id, CAST(department AS VARCHAR) AS department, encounter_id,
            CAST(admit_date AS TIMESTAMP) AS admit,
            CAST(discharge_date AS TIMESTAMP) + INTERVAL 1 DAY AS discharge,
-           CAST(encounter_type AS VARCHAR) = 'inpatient' AS stay, primary_care
+           CAST(encounter_type AS VARCHAR) = 'inpatient' AS stay,
+           CAST(encounter_type AS VARCHAR) = 'emergency' AS emergency, primary_care
     FROM enc WHERE facility_id IS NOT NULL
 ),
 hits AS (
     SELECT a.access_id,
-        CASE WHEN a.role IN ('doctor', 'nurse')
+        CASE WHEN (a.role = 'doctor' OR (a.role = 'nurse' AND (e.stay OR e.emergency)))
                   AND (e.department = a.department
                        OR (e.primary_care AND a.department = 'general_practice'))
                   AND a.time >= e.admit - INTERVAL (? ) DAY
@@ -239,7 +241,8 @@ def explain_accesses(
     encounter's department at its facility, from ``before_days`` before the encounter to
     ``after_days`` after its end (at a primary-care institution, a township or community
     health centre or station, the general practitioners treat every department, so a doctor or
-    nurse of ``general_practice`` there explains an encounter in any department);
+    nurse of ``general_practice`` there explains an encounter in any department; a nurse
+    only by a stay or an emergency visit, where nurses work);
     ``consultation``, a doctor of a department consulted during a stay, in the week after;
     ``order``, the pharmacy or the laboratory around an order of the encounter; ``role_duty``,
     billing during and after an encounter, medical records after a stay.
