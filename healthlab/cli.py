@@ -213,6 +213,9 @@ def sql_command(folder: str, query: str, fmt: str) -> None:
 @click.argument("notebooks", nargs=-1)
 @click.option("--size", type=SIZE, default=None, help="The size parameter for every notebook.")
 @click.option(
+    "--seed", type=SEED, default=None, help="The seed parameter for every notebook (as -p seed=N)."
+)
+@click.option(
     "-p",
     "--parameter",
     "parameters",
@@ -238,7 +241,7 @@ def sql_command(folder: str, query: str, fmt: str) -> None:
     metavar="ADDRESS",
     help="Run on the Dask cluster at ADDRESS (tcp://host:8786); its workers must see --out.",
 )
-def run_command(notebooks, size, parameters, jobs, out, timeout, scheduler) -> None:
+def run_command(notebooks, size, seed, parameters, jobs, out, timeout, scheduler) -> None:
     """Run NOTEBOOKS (paths, names or numbers; default all) and write their report.
 
     Each notebook runs with papermill in its own kernel. The run folder holds each executed
@@ -248,6 +251,10 @@ def run_command(notebooks, size, parameters, jobs, out, timeout, scheduler) -> N
     from healthlab import runs
 
     params = dict(runs.parse_parameter(p) for p in parameters)
+    if seed is not None:
+        if params.get("seed", seed) != seed:
+            raise click.UsageError(f"--seed {seed} and -p seed={params['seed']} disagree: pass one")
+        params["seed"] = seed
     with _cluster(scheduler, jobs) as pool:
         report = runs.run_notebooks(
             notebooks, size=size, parameters=params, jobs=jobs, out=out, timeout=timeout,

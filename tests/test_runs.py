@@ -138,7 +138,7 @@ def test_default_out_is_a_new_timestamped_folder(tmp_path, monkeypatch):
 def test_cli_runs_in_processes_and_its_exit_code_says_whether_all_passed(tmp_path):
     exe = Path(sys.executable).with_name("healthlab")
     both = subprocess.run(
-        [exe, "run", str(GOOD), str(FAILING), "--size", "tiny", "--jobs", "2", "-p", "seed=1"]
+        [exe, "run", str(GOOD), str(FAILING), "--size", "tiny", "--jobs", "2", "--seed", "1"]
         + ["--out", str(tmp_path / "both")],
         capture_output=True,
         text=True,
@@ -147,6 +147,8 @@ def test_cli_runs_in_processes_and_its_exit_code_says_whether_all_passed(tmp_pat
     assert "passed  fixture-exercises" in both.stdout
     assert "ZeroDivisionError in cell 4: division by zero" in both.stdout
     assert "1 of 2 passed" in both.stdout
+    results = json.loads((tmp_path / "both" / "results.json").read_text())["results"]
+    assert {r["parameters"]["seed"] for r in results} == {1}
     assert "Kernel is running" not in both.stderr  # kernel chatter stays in its log
     good = subprocess.run(
         [exe, "run", str(GOOD), "--size", "tiny", "--out", str(tmp_path / "good")],
@@ -156,6 +158,10 @@ def test_cli_runs_in_processes_and_its_exit_code_says_whether_all_passed(tmp_pat
     assert good.returncode == 0, good.stdout + good.stderr
     bad = subprocess.run([exe, "run", "no-such-notebook"], capture_output=True, text=True)
     assert bad.returncode == 2 and "is not a notebook path or name" in bad.stderr
+    twice = subprocess.run(
+        [exe, "run", str(GOOD), "--seed", "1", "-p", "seed=2"], capture_output=True, text=True
+    )
+    assert twice.returncode == 2 and "--seed 1 and -p seed=2 disagree" in twice.stderr
 
 
 @pytest.mark.slow
