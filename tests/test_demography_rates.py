@@ -83,7 +83,6 @@ def test_open_age_with_deaths_steps_down_to_a_group_every_sex_died_in(people):
         open_age_with_deaths(people.assign(died=False, death_date=pd.NaT))
 
 
-
 def test_age_prevalence_matches_a_groupby(people):
     prev = age_prevalence(people, "adl", open_age=85, abridged=False)
     group = np.minimum(people.age // 5 * 5, 85)
