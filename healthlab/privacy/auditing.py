@@ -41,7 +41,7 @@ import pandas as pd
 
 from healthlab.errors import InvalidParameterError
 from healthlab.synth.access_log import LAB_TESTS
-from healthlab.synth.access_staff import PRIMARY_CARE
+from healthlab.synth.access_staff import at_primary_care
 
 __all__ = [
     "RULES",
@@ -145,21 +145,13 @@ def _tables(log, clinical) -> dict[str, pd.DataFrame]:
                 "admit_date",
                 "discharge_date",
             ]
-        ].assign(primary_care=_primary_care(clinical["encounters"])),
+        ].assign(primary_care=at_primary_care(clinical["encounters"])),
         "meds": clinical["medications"][["encounter_id", "date"]],
         "labs": clinical["observations"].loc[
             clinical["observations"]["loinc"].astype("string").isin(LAB_TESTS),
             ["encounter_id", "date"],
         ],
     }
-
-
-def _primary_care(enc: pd.DataFrame) -> np.ndarray:
-    """Whether each encounter is at a primary-care institution (whose general practitioners
-    treat every department); False throughout for records without ``facility_level``."""
-    if "facility_level" not in enc:
-        return np.zeros(len(enc), bool)
-    return enc["facility_level"].astype("string").isin(PRIMARY_CARE).to_numpy(bool)
 
 
 _EXPLAIN = """

@@ -114,15 +114,20 @@ def team_departments(enc: pd.DataFrame) -> pd.Categorical:
         names.append(GP_DEPARTMENT)
     codes = pd.Index(names).get_indexer(department.cat.categories.astype(str))
     team = np.where(department.cat.codes.to_numpy() >= 0, codes[department.cat.codes], -1)
-    if "facility_level" in enc:
-        level = enc["facility_level"]
-        if isinstance(level.dtype, pd.CategoricalDtype):
-            primary = np.append(level.cat.categories.astype(str).isin(PRIMARY_CARE), False)
-            primary = primary[level.cat.codes.to_numpy()]
-        else:
-            primary = level.astype("string").isin(PRIMARY_CARE).to_numpy(bool)
-        team = np.where(primary, names.index(GP_DEPARTMENT), team)
+    team = np.where(at_primary_care(enc), names.index(GP_DEPARTMENT), team)
     return pd.Categorical.from_codes(team, pd.Index(names, dtype="string"))
+
+
+def at_primary_care(enc: pd.DataFrame) -> np.ndarray:
+    """Whether each encounter is at a primary-care institution (:data:`PRIMARY_CARE`); False
+    throughout for records without ``facility_level``."""
+    if "facility_level" not in enc:
+        return np.zeros(len(enc), bool)
+    level = enc["facility_level"]
+    if isinstance(level.dtype, pd.CategoricalDtype):
+        primary = np.append(level.cat.categories.astype(str).isin(PRIMARY_CARE), False)
+        return primary[level.cat.codes.to_numpy()]
+    return level.astype("string").isin(PRIMARY_CARE).to_numpy(bool)
 
 
 def _team_sizes(enc: pd.DataFrame, people: int) -> pd.DataFrame:
