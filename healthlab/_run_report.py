@@ -43,8 +43,9 @@ def _value(value: Any) -> str:
         return f"table, {len(value)} rows"
     if isinstance(value, dict) and {"index", "values"} <= set(value):
         return f"series, {len(value['values'])} values"
-    if isinstance(value, str):
-        return repr(value if len(value) <= 60 else value[:57] + "...")
+    if isinstance(value, str):  # written answers: one line, as the words read
+        text = " ".join(value.split())
+        return repr(text if len(text) <= 60 else text[:57] + "...")
     if isinstance(value, float):
         return f"{value:.6g}"
     text = json.dumps(_rounded(value), ensure_ascii=False)

@@ -214,3 +214,11 @@ def test_notebooks_start_longest_first_by_their_earlier_runs(tmp_path):
     assert report.ok
     assert log.read_text().split() == ["02-new", "01-long", "00-short"]
     assert [r.name for r in report.results] == names  # the report keeps reading order
+
+
+def test_a_written_answer_is_previewed_as_one_line():
+    from healthlab._run_report import _value
+
+    answer = "\n    Rural counties have\n    fewer doctors.\n"
+    assert _value(answer) == "'Rural counties have fewer doctors.'"
+    assert _value("word " * 30).endswith("...'") and len(_value("word " * 30)) == 62
