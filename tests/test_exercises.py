@@ -201,6 +201,14 @@ def test_self_check_flags_the_form(ex, capsys):
     assert "✗ 3 values (it has 2)" in out
 
 
+def test_a_table_of_a_fixed_size_asks_for_exactly_that_many_rows(answers_file, capsys):
+    exercises.start("01-test", {"q1": exercises.Table(points=1, rows=(3, 3))})
+    exercises.answer("q1", pd.Series([1, 2], name="n"))
+    assert "✗ exactly 3 rows (it has 2)" in capsys.readouterr().out
+    exercises.answer("q1", pd.Series([1, 2, 3], name="n"))
+    assert "✓ exactly 3 rows (it has 3)" in capsys.readouterr().out
+
+
 def test_check_reprints_the_last_answer(ex, capsys):
     exercises.check("q2")
     assert "no answer recorded yet" in capsys.readouterr().out

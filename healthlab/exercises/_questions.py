@@ -85,6 +85,8 @@ class Question:
 
 def _range_text(low: float | None, high: float | None, unit: str = "") -> str:
     unit = f" {unit}" if unit else ""
+    if low is not None and low == high:
+        return f"exactly {low:g}{unit}"
     if low is not None and high is not None:
         return f"{low:g} to {high:g}{unit}"
     if low is not None:
