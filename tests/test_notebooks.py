@@ -65,7 +65,7 @@ SANITY: dict[str, dict[str, object]] = {
         "q4": (0, 1),
         "q5": (2, 25),  # type 2 diabetes among the patients; 12.4% of adults in CCDRFS 2018
         "q6": (0.6, 0.95),  # admission is predictable from age and diagnoses, not perfectly
-        "q8": lambda v: v == "salt",  # only salting stops the frequency attack
+        "q7": lambda v: v == "salt",  # only salting stops the frequency attack
     },
     "06-big-data-platform": {
         "q1": (10, 18),  # aged 65 and over; 13.5% in the 2020 census
