@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -188,6 +189,35 @@ def test_cache_entry_without_manifest_is_rebuilt(toy_cards):
     assert len(toy_cards.CALLS) == 2
 
 
+def test_a_load_beside_a_rebuild_waits_for_it_and_finds_it_whole(toy_cards):
+    """A load that catches a rebuild between its two renames neither warns nor builds again."""
+    import threading
+    import time
+
+    from healthlab.datasets.cache import entry_lock
+
+    good = datasets.load("toy", size="tiny")
+    parquet = good.path / "toy.parquet"
+    moved = parquet.with_name("toy.parquet.aside")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CacheRebuiltWarning)
+        with entry_lock(good.path):  # a rebuild holds the lock, its files are half in place
+            parquet.rename(moved)
+            loaded = []
+
+            def read():
+                loaded.append(datasets.load("toy", size="tiny"))
+
+            reader = threading.Thread(target=read)
+            reader.start()
+            time.sleep(0.5)
+            moved.rename(parquet)  # the rebuild's entry is in place; then it lets go
+        reader.join(timeout=30)
+    assert not [w for w in caught if issubclass(w.category, CacheRebuiltWarning)]
+    assert len(toy_cards.CALLS) == 1, "the entry was whole once the rebuild ended"
+    pd.testing.assert_frame_equal(loaded[0].frame, good.frame)
+
+
 def test_unknown_name_says_what_exists(toy_cards):
     with pytest.raises(UnknownDatasetError, match="no dataset named 'toys'.*toy"):
         datasets.load("toys")
@@ -333,9 +363,12 @@ def test_concurrent_builds_of_one_entry_all_succeed(toy_cards):
     """Students starting the same notebook at once build the same dataset side by side."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(4) as pool:
+    with warnings.catch_warnings(record=True) as caught, ThreadPoolExecutor(4) as pool:
+        warnings.simplefilter("always", CacheRebuiltWarning)
         jobs = [datasets.build if i % 2 else datasets.load for i in range(12)]
         results = list(pool.map(lambda job: job("toy", size="small"), jobs))
+    # A load beside a rebuild waits for it rather than calling the entry damaged.
+    assert not [w for w in caught if issubclass(w.category, CacheRebuiltWarning)]
     for result in results:
         pd.testing.assert_frame_equal(result.frame, results[0].frame)
     assert datasets.load("toy", size="small").frame.equals(results[0].frame)

@@ -66,7 +66,9 @@ def load(
     """
     spec, seed = check_args(name, size, seed)
     entry = entry_dir(spec, size, seed)
-    found = read_entry(entry)
+    # Read without the lock first; a build under way elsewhere can move the entry aside for a
+    # moment, so only the read under the lock (in _build) may call an entry damaged.
+    found = read_entry(entry, warn=False)
     if found is None:
         return _build(spec, size, seed, progress, force=False)
     tables, partitions = found
@@ -90,8 +92,9 @@ def _build(spec: dict, size: str, seed: int, progress, *, force: bool) -> Datase
     name = spec["name"]
     entry = entry_dir(spec, size, seed)
     with staging(entry) as folder, entry_lock(entry):
-        # Another process may have built it while this one waited for the lock.
-        found = None if force else read_entry(entry, warn=False)
+        # Another process may have built it while this one waited for the lock; no one writes
+        # it while this one holds the lock, so an entry that cannot be read now is damaged.
+        found = None if force else read_entry(entry)
         if found is None:
             tables = generate(spec, size, seed, progress, out=folder)
             write_entry(folder, entry, tables, spec, size, seed)
