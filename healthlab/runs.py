@@ -44,6 +44,13 @@ __all__ = [
 ]
 
 KERNEL = "python3"
+# A kernel that exits before it answers has run none of the notebook, so starting it again is
+# safe. It happens now and then when several start at once: the ports the manager picked were
+# free when it looked and taken (by another kernel or an outgoing connection) when the kernel
+# bound them. Three tries make a lost race vanishingly rare; a kernel that cannot start at all
+# still fails, with its own last words in the report.
+START_ATTEMPTS = 3
+_DIED_AT_START = "Kernel died before replying to kernel_info"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -205,6 +212,21 @@ def _kernel_manager(env: dict[str, str], cwd: Path):
     return RunKernelManager
 
 
+def _died_at_start(exc: BaseException) -> bool:
+    """Whether the kernel exited before it replied to anything (jupyter_client's words)."""
+    return type(exc) is RuntimeError and str(exc).startswith(_DIED_AT_START)
+
+
+def _tail(log: Path, lines: int = 6) -> str:
+    """The last lines of a kernel's log, for an error message; says so when there are none."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "(no log)"
+    kept = [line for line in text.splitlines() if line.strip()][-lines:]
+    return " | ".join(kept) if kept else "(the log is empty)"
+
+
 def _tags(cell: Any) -> list[str]:
     return cell.get("metadata", {}).get("tags", [])
 
@@ -300,21 +322,33 @@ def run_notebook(task: RunTask) -> RunResult:
 
     started = time.perf_counter()
     error = None
-    try:
-        papermill.execute_notebook(
-            task.source,
-            str(executed),
-            parameters=task.parameters,
-            kernel_name=task.kernel,
-            progress_bar=False,
-            execution_timeout=task.timeout,
-            kernel_manager_class=_kernel_manager(
-                {"HEALTHLAB_ANSWERS": str(answers.resolve())}, work.resolve()
-            ),
-        )
-    except Exception as exc:  # the notebook failed: report it, never stop the others
-        nb = nbformat.read(executed, as_version=4) if executed.exists() else None
-        error = _error(exc, nb) if nb is not None else _error(exc, nbformat.v4.new_notebook())
+    log = work / "kernel.log"
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            papermill.execute_notebook(
+                task.source,
+                str(executed),
+                parameters=task.parameters,
+                kernel_name=task.kernel,
+                progress_bar=False,
+                execution_timeout=task.timeout,
+                kernel_manager_class=_kernel_manager(
+                    {"HEALTHLAB_ANSWERS": str(answers.resolve())}, work.resolve()
+                ),
+            )
+        except Exception as exc:  # the notebook failed: report it, never stop the others
+            if _died_at_start(exc) and attempt < START_ATTEMPTS:
+                with open(log, "a", encoding="utf-8") as f:
+                    f.write(f"[healthlab] {exc} (attempt {attempt}); starting a new kernel\n")
+                continue
+            nb = nbformat.read(executed, as_version=4) if executed.exists() else None
+            error = _error(exc, nb) if nb is not None else _error(exc, nbformat.v4.new_notebook())
+            if _died_at_start(exc):
+                error["evalue"] = (
+                    f"{exc} ({START_ATTEMPTS} attempts); the kernel's last words, from "
+                    f"{log.relative_to(out).as_posix()}: {_tail(log)}"
+                )
+        break
     seconds = time.perf_counter() - started
 
     rendered = None

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
+import tempfile
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -138,3 +141,57 @@ def test_a_cell_that_ignores_interrupts_ends_the_run_with_a_reason(tmp_path):
     cells = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells
     assert cells[2].outputs[0]["text"] == "5\n"  # the injected parameter, then the cells before
     assert cells[-1].outputs == []
+
+
+@pytest.fixture
+def held_port():
+    """A port a socket here holds while the test runs."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        yield held.getsockname()[1]
+
+
+def _taking_ports(monkeypatch, port: int, times: int) -> list[int]:
+    """Hand the first ``times`` kernels a shell port already taken, as a lost race would."""
+    from healthlab.grading import _execute
+
+    real, calls = _execute._free_ports, []
+
+    def picked(n):
+        calls.append(n)
+        ports = real(n)
+        return [port, *ports[1:]] if len(calls) <= times else ports
+
+    monkeypatch.setattr(_execute, "_free_ports", picked)
+    return calls
+
+
+def test_a_kernel_whose_port_is_taken_is_started_again_on_new_ports(
+    tmp_path, monkeypatch, held_port
+):
+    from healthlab.grading._execute import execute
+
+    calls = _taking_ports(monkeypatch, held_port, times=1)
+    nb = notebook(tmp_path / "nb.ipynb", "print(seed * 2)")
+    status = execute(nb, tmp_path / "out.ipynb", parameters={"seed": 21}, cwd=tmp_path)
+    assert len(calls) == 2 and "error" not in status, status
+    assert (
+        nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[-1].outputs[0]["text"] == "42\n"
+    )
+
+
+def test_a_kernel_that_never_starts_is_reported_and_leaves_nothing(
+    tmp_path, monkeypatch, held_port
+):
+    from healthlab.grading import _execute
+
+    calls = _taking_ports(monkeypatch, held_port, times=99)
+    before = set(Path(tempfile.gettempdir()).glob("healthlab-kernel-*"))
+    nb = notebook(tmp_path / "nb.ipynb", "print(seed)")
+    status = _execute.execute(nb, tmp_path / "out.ipynb", parameters={"seed": 1}, cwd=tmp_path)
+    assert len(calls) == _execute.START_ATTEMPTS
+    assert status["error"].startswith(
+        "KernelDied: the kernel exited (1) before it was ready, 3 times"
+    )
+    assert set(Path(tempfile.gettempdir()).glob("healthlab-kernel-*")) == before

@@ -222,3 +222,66 @@ def test_a_written_answer_is_previewed_as_one_line():
     answer = "\n    Rural counties have\n    fewer doctors.\n"
     assert _value(answer) == "'Rural counties have fewer doctors.'"
     assert _value("word " * 30).endswith("...'") and len(_value("word " * 30)) == 62
+
+
+FLAKY_KERNEL = """\
+import pathlib, sys
+count = pathlib.Path(sys.argv[1])
+started = int(count.read_text()) if count.exists() else 0
+count.write_text(str(started + 1))
+if started < int(sys.argv[2]):
+    sys.exit("flaky kernel: its ports were taken")  # as ipykernel does when a bind fails
+from ipykernel import kernelapp
+sys.argv = [sys.argv[0], "-f", sys.argv[3]]
+kernelapp.launch_new_instance()
+"""
+
+
+def _flaky_kernel(tmp_path, monkeypatch, deaths: int) -> Path:
+    """A real kernel that exits before it answers the first ``deaths`` times it is started."""
+    script = tmp_path / "flaky_kernel.py"
+    script.write_text(FLAKY_KERNEL)
+    count = tmp_path / "starts.txt"
+    spec = tmp_path / "jupyter" / "kernels" / "flaky"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, str(script), str(count), str(deaths), "{connection_file}"]
+    spec.joinpath("kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "Flaky", "language": "python"})
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return count
+
+
+def _hello(tmp_path) -> Path:
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+        "name": "flaky", "language": "python", "display_name": "Flaky"}})  # fmt: skip
+    nb.cells = [nbformat.v4.new_code_cell("print(6 * 7)")]
+    path = tmp_path / "hello.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_kernel_that_dies_before_it_answers_is_started_again(tmp_path, monkeypatch):
+    count = _flaky_kernel(tmp_path, monkeypatch, deaths=1)
+    result = runs.run_notebook(
+        runs.RunTask(str(_hello(tmp_path)), str(tmp_path / "run"), {}, kernel="flaky")
+    )
+    assert result.passed, result.error
+    assert count.read_text() == "2"
+    executed = nbformat.read(tmp_path / "run" / result.output, as_version=4)
+    assert executed.cells[-1].outputs[0]["text"] == "42\n"
+    log = (tmp_path / "run" / "work" / "hello" / "kernel.log").read_text()
+    assert "its ports were taken" in log and "(attempt 1); starting a new kernel" in log
+
+
+def test_a_kernel_that_never_starts_fails_with_its_own_last_words(tmp_path, monkeypatch):
+    count = _flaky_kernel(tmp_path, monkeypatch, deaths=99)
+    result = runs.run_notebook(
+        runs.RunTask(str(_hello(tmp_path)), str(tmp_path / "run"), {}, kernel="flaky")
+    )
+    assert result.status == "failed"
+    assert count.read_text() == str(runs.START_ATTEMPTS)
+    assert result.error["evalue"].startswith(
+        "Kernel died before replying to kernel_info (3 attempts)"
+    )
+    assert "work/hello/kernel.log: flaky kernel: its ports were taken" in result.error["evalue"]

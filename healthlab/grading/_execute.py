@@ -45,6 +45,10 @@ INTERRUPT_GRACE = 10.0
 #: Seconds to wait for a cell's last outputs once the kernel has replied.
 IOPUB_GRACE = 4.0
 DELIM = b"<IDS|MSG>"
+#: Starts of a kernel that exits before it answers (none of the notebook has run, so a new
+#: one is safe): the ports picked were free when looked at and taken when the kernel bound
+#: them, by another kernel starting beside it or by an outgoing connection.
+START_ATTEMPTS = 3
 #: The kernel: ``ipykernel_launcher`` without the debugger (an import of it raises ImportError,
 #: which ipykernel takes as "no debugger"). The working folder leaves the import path while
 #: ipykernel loads and comes back when the shell starts, as with the launcher.
@@ -104,7 +108,11 @@ class _Kernel:
         self.poller = zmq.Poller()
         self.poller.register(self.shell, zmq.POLLIN)
         self.poller.register(self.iopub, zmq.POLLIN)
-        self._ready(start_timeout)
+        try:
+            self._ready(start_timeout)
+        except BaseException:
+            self.close()
+            raise
 
     def _ready(self, timeout: float) -> None:
         """Wait for a ``kernel_info_reply`` and for iopub to deliver (it drops until joined)."""
@@ -177,6 +185,18 @@ class _Kernel:
         for name in os.listdir(self.folder):
             Path(self.folder, name).unlink()
         os.rmdir(self.folder)
+
+
+def _start(*, cwd: str, env: dict[str, str] | None, start_timeout: float) -> _Kernel:
+    """A ready kernel, started again on new ports if one exits before it answers."""
+    attempt = 1
+    while True:
+        try:
+            return _Kernel(cwd=cwd, env=env, start_timeout=start_timeout)
+        except KernelDied as err:
+            if attempt == START_ATTEMPTS:
+                raise KernelDied(f"{err}, {START_ATTEMPTS} times") from None
+            attempt += 1
 
 
 def _free_ports(n: int) -> list[int]:
@@ -465,7 +485,7 @@ def execute(
     kernel = None
     run = None
     try:
-        kernel = _Kernel(cwd=str(cwd), env=env, start_timeout=start_timeout)
+        kernel = _start(cwd=str(cwd), env=env, start_timeout=start_timeout)
         run = _Run(kernel, nb, save_path=output, cell_timeout=cell_timeout, output_cap=output_cap)
         run.run()
     except Exception as err:  # the run could not start, or stopped early: say so
