@@ -34,8 +34,8 @@ from functools import cache
 from importlib import resources
 
 import pandas as pd
-import yaml
 
+from healthlab import _yaml
 from healthlab._validation import check_seed
 from healthlab.errors import InvalidParameterError
 
@@ -117,7 +117,7 @@ def _rebuild(value, fields):
 @cache
 def _document() -> dict:
     text = (resources.files("healthlab") / "data" / "china.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return _yaml.safe_load(text)
 
 
 def _unit(name: str, section: str) -> str:

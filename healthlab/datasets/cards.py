@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from healthlab import _yaml
 from healthlab.errors import CardError, UnknownDatasetError
 
 __all__ = ["SIZES", "card", "card_dirs", "list_datasets", "resolve", "size_table"]
@@ -75,7 +76,7 @@ def _cards_in(folders: tuple[Path, ...]) -> dict[str, dict]:
 def _read_card(path: Path) -> dict:
     where = f"dataset card {path}"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = _yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise CardError(f"{where} is not valid YAML: {err}") from err
     if not isinstance(data, dict):

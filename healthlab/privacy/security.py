@@ -16,8 +16,8 @@ from functools import cache
 from importlib import resources
 
 import pandas as pd
-import yaml
 
+from healthlab import _yaml
 from healthlab.errors import InvalidParameterError
 
 __all__ = ["data_grading", "security_guide"]
@@ -26,7 +26,7 @@ __all__ = ["data_grading", "security_guide"]
 @cache
 def _guide() -> dict:
     text = resources.files("healthlab").joinpath("data/gbt39725.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    return _yaml.safe_load(text)
 
 
 def security_guide() -> pd.DataFrame:

@@ -23,8 +23,8 @@ from importlib import resources
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
+from healthlab import _yaml
 from healthlab.errors import InvalidParameterError, MappingError
 from healthlab.sharing.omop import load_vocabulary
 
@@ -64,9 +64,9 @@ def load_mapping(mapping) -> dict:
                 f"no shipped mapping named {mapping!r}; the shipped ones are {known}. "
                 "Pass a path to a YAML file or a dict for another system."
             )
-        spec = yaml.safe_load(shipped.read_text(encoding="utf-8"))
+        spec = _yaml.safe_load(shipped.read_text(encoding="utf-8"))
     elif isinstance(mapping, str | Path):
-        spec = yaml.safe_load(Path(mapping).read_text(encoding="utf-8"))
+        spec = _yaml.safe_load(Path(mapping).read_text(encoding="utf-8"))
     else:
         raise InvalidParameterError(
             f"mapping must be a shipped name, a YAML path or a dict, got {type(mapping).__name__}"

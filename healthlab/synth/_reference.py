@@ -12,8 +12,8 @@ from functools import cache
 from importlib import resources
 
 import pandas as pd
-import yaml
 
+from healthlab import _yaml
 from healthlab.errors import InvalidParameterError
 
 _META = ("source", "grade", "note")
@@ -77,7 +77,7 @@ ADMISSIONS_MILLION = {
 def china() -> dict:
     """The reference figures of ``healthlab/data/china.yaml`` as a dictionary."""
     text = (resources.files("healthlab") / "data" / "china.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return _yaml.safe_load(text)
 
 
 @cache

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
 
 from healthlab._validation import check_seed
 from healthlab.errors import InvalidParameterError
@@ -159,6 +158,10 @@ def _province_targets(year: int, rng: np.random.Generator | None = None) -> pd.D
     index = {"beds": _bed_index(prov, jitter[0]), "doctors": doctor_index(prov, jitter[1])}
     prov["doctor_index"] = index["doctors"]
     index["nurses"] = (index["beds"] + index["doctors"]) / 2
+    # Imported here: scipy.optimize takes half a second to import, and every notebook that
+    # loads a cached dataset imports this module without generating anything.
+    from scipy.optimize import brentq
+
     for what, idx in index.items():
         per_1000 = nat[f"{what}_per_1000"] * idx
         total = per_1000 * pop / 1000
