@@ -375,3 +375,11 @@ def test_check_source_wants_the_file_name(source, tmp_path):
     nbformat.write(source, path)
     with pytest.raises(SourceNotebookError, match="its file is '03-renamed'"):
         exercises.check_source(path)
+
+
+def test_a_one_sided_range_reads_as_a_sentence():
+    assert str(exercises.Number(points=1, low=0, unit="patients").self_check(3)) == (
+        "✓ a number\n✓ at least 0 patients"
+    )
+    below = exercises.Number(points=1, high=5, unit="%").self_check(9)
+    assert str(below) == "✓ a number\n✗ at most 5 %: check the units and the computation"

@@ -146,7 +146,10 @@ class Number(Question):
             inside = (self.low is None or value >= self.low) and (
                 self.high is None or value <= self.high
             )
-            text = f"within the plausible range {_range_text(self.low, self.high, self.unit)}"
+            bounds = _range_text(self.low, self.high, self.unit)
+            # "at least 0 patients" says it whole; "within the plausible range at least" does not
+            two_sided = self.low is not None and self.high is not None and self.low != self.high
+            text = f"within the plausible range {bounds}" if two_sided else bounds
             if not inside:
                 text += ": check the units and the computation"
             items.append((inside, text))
