@@ -8,6 +8,8 @@ objects; where PyYAML was built without it, the pure-Python parser is used.
 
 from __future__ import annotations
 
+from functools import cache
+from importlib import resources
 from typing import Any
 
 import yaml
@@ -24,3 +26,18 @@ def safe_load(text: str) -> Any:
     {'figure': 1.5, 'years': [2020, 2021]}
     """
     return yaml.load(text, Loader=LOADER)
+
+
+@cache
+def package_data(name: str) -> Any:
+    """The YAML file ``name`` of ``healthlab/data``, parsed once per process; callers only read it.
+
+    The reference figures (``china.yaml``) serve both :mod:`healthlab.reference` and the
+    generators, which share this one parse.
+
+    Examples
+    --------
+    >>> package_data("china.yaml") is package_data("china.yaml")
+    True
+    """
+    return safe_load((resources.files("healthlab") / "data" / name).read_text(encoding="utf-8"))

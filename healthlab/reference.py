@@ -31,7 +31,6 @@ from __future__ import annotations
 import html
 import re
 from functools import cache
-from importlib import resources
 
 import pandas as pd
 
@@ -114,10 +113,8 @@ def _rebuild(value, fields):
     return Figure(value, **fields)
 
 
-@cache
 def _document() -> dict:
-    text = (resources.files("healthlab") / "data" / "china.yaml").read_text(encoding="utf-8")
-    return _yaml.safe_load(text)
+    return _yaml.package_data("china.yaml")
 
 
 def _unit(name: str, section: str) -> str:

@@ -12,8 +12,6 @@ carry.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
-from importlib import resources
 
 import pandas as pd
 
@@ -23,10 +21,8 @@ from healthlab.errors import InvalidParameterError
 __all__ = ["data_grading", "security_guide"]
 
 
-@cache
 def _guide() -> dict:
-    text = resources.files("healthlab").joinpath("data/gbt39725.yaml").read_text("utf-8")
-    return _yaml.safe_load(text)
+    return _yaml.package_data("gbt39725.yaml")
 
 
 def security_guide() -> pd.DataFrame:

@@ -73,11 +73,9 @@ ADMISSIONS_MILLION = {
 }
 
 
-@cache
 def china() -> dict:
-    """The reference figures of ``healthlab/data/china.yaml`` as a dictionary."""
-    text = (resources.files("healthlab") / "data" / "china.yaml").read_text(encoding="utf-8")
-    return _yaml.safe_load(text)
+    """The reference figures of ``healthlab/data/china.yaml`` as a dictionary (read only)."""
+    return _yaml.package_data("china.yaml")
 
 
 @cache
